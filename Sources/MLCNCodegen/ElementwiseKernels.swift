@@ -1,0 +1,54 @@
+// Elementwise maps (activations, add) from the expression table, softmax along an axis,
+// and concat as one strided copy per operand.
+
+import MLCNGraph
+
+enum ElementwiseKernels {
+  static func map(_ id: ValueID, _ g: Graph) -> NodeKernels {
+    let n = g[id], count = n.type.count
+    var out = NodeKernels()
+    if let act = n.op.activation {
+      out.launches = [Launch(ProgramSource(file: "elementwise.cl", options: ["-DEXPR1=" + Expressions.activation(act, of: "x")]),
+                             "map1", args: [.buffer(.value(n.inputs[0])), .buffer(.value(id)), .int(Int32(count))],
+                             global: [count])]
+    } else if let expr = Expressions.binary(n.op) {
+      out.launches = [Launch(ProgramSource(file: "elementwise.cl", options: ["-DEXPR2=" + expr]),
+                             "map2", args: [.buffer(.value(n.inputs[0])), .buffer(.value(n.inputs[1])),
+                                            .buffer(.value(id)), .int(Int32(count))],
+                             global: [count])]
+    }
+    return out
+  }
+
+  /// Splits a shape around `axis` into (outer, axis extent, inner) element counts.
+  static func around(_ shape: [Int], _ axis: Int) -> (Int, Int, Int) {
+    (shape[..<axis].reduce(1, *), shape[axis], shape[(axis + 1)...].reduce(1, *))
+  }
+
+  static func softmax(_ id: ValueID, _ g: Graph) -> NodeKernels {
+    let n = g[id]
+    let (outer, a, inner) = around(n.type.shape, n.attributes.int("axis"))
+    var out = NodeKernels()
+    out.launches = [Launch(ProgramSource(file: "softmax.cl", options: Codegen.defines(["A": a, "INNER": inner])),
+                           "softmax", args: [.buffer(.value(n.inputs[0])), .buffer(.value(id))],
+                           global: [inner, outer])]
+    return out
+  }
+
+  static func concat(_ id: ValueID, _ g: Graph) -> NodeKernels {
+    let n = g[id], axis = n.attributes.int("axis")
+    let (outer, total, inner) = around(n.type.shape, axis)
+    var out = NodeKernels()
+    var offset = 0
+    for operand in n.inputs {
+      let part = g.type(of: operand).shape[axis]
+      let count = outer * part * inner
+      out.launches.append(Launch(ProgramSource(file: "concat.cl", options: []), "concat_copy",
+                                 args: [.buffer(.value(operand)), .buffer(.value(id)), .int(Int32(part)),
+                                        .int(Int32(total)), .int(Int32(offset)), .int(Int32(inner)), .int(Int32(count))],
+                                 global: [count]))
+      offset += part
+    }
+    return out
+  }
+}

@@ -1,0 +1,89 @@
+// Source files, locations and diagnostics: every error a user sees is rendered here as
+// `file:line:col: error: message`, then the source line and a caret under the column.
+import Foundation
+
+/// A file of `.mlcn` source, kept whole so diagnostics can quote its lines.
+public struct SourceFile: Sendable {
+  public let path: String
+  public let text: String
+  public let lines: [Substring]
+
+  public init(path: String, text: String) {
+    self.path = path
+    self.text = text
+    self.lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline })
+  }
+
+  /// Reads a file; a missing file or one that is not UTF-8 text becomes a diagnostic.
+  public static func load(path: String) throws(DiagnosticError) -> SourceFile {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw DiagnosticError(file: path, message: "cannot read file")
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+      let offset = firstInvalidUTF8Offset(data)
+      throw DiagnosticError(file: path, message: "not a UTF-8 text file (invalid byte at offset \(offset))")
+    }
+    return SourceFile(path: path, text: text)
+  }
+
+  private static func firstInvalidUTF8Offset(_ data: Data) -> Int {
+    var prefix = data.count
+    while prefix > 0, String(data: data.prefix(prefix), encoding: .utf8) == nil {
+      prefix = prefix > 64 ? prefix / 2 : prefix - 1
+    }
+    // `prefix` now decodes; grow it byte by byte to the first failure.
+    while prefix < data.count, String(data: data.prefix(prefix + 1), encoding: .utf8) != nil { prefix += 1 }
+    return prefix
+  }
+}
+
+/// A 1-based line and column (columns count characters).
+public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
+  public var line: Int
+  public var column: Int
+  public init(line: Int, column: Int) { self.line = line; self.column = column }
+  public static let unknown = SourceLocation(line: 0, column: 0)
+  public var description: String { "\(line):\(column)" }
+}
+
+public struct Diagnostic: Sendable, Equatable {
+  public var location: SourceLocation
+  public var message: String
+  public init(_ location: SourceLocation, _ message: String) {
+    self.location = location
+    self.message = message
+  }
+}
+
+/// The one error type of the frontend and the IR builder: a diagnostic plus the file it is in.
+public struct DiagnosticError: Error, Sendable, CustomStringConvertible {
+  public var file: String
+  public var diagnostic: Diagnostic
+  /// Source line to quote under the message (empty when there is none).
+  public var sourceLine: String
+
+  public init(file: String, message: String) {
+    self.file = file
+    self.diagnostic = Diagnostic(.unknown, message)
+    self.sourceLine = ""
+  }
+
+  public init(source: SourceFile, _ diagnostic: Diagnostic) {
+    self.file = source.path
+    self.diagnostic = diagnostic
+    let l = diagnostic.location.line
+    self.sourceLine = (l >= 1 && l <= source.lines.count) ? String(source.lines[l - 1]) : ""
+  }
+
+  /// `file:line:col: error: message`, the source line and a caret.
+  public var description: String {
+    let loc = diagnostic.location
+    guard loc.line > 0 else { return "\(file): error: \(diagnostic.message)" }
+    var out = "\(file):\(loc.line):\(loc.column): error: \(diagnostic.message)"
+    if !sourceLine.isEmpty {
+      let printable = String(sourceLine.map { $0 == "\t" ? " " : ($0.isASCII && $0.asciiValue! < 32 ? " " : $0) })
+      out += "\n\(printable)\n" + String(repeating: " ", count: max(0, loc.column - 1)) + "^"
+    }
+    return out
+  }
+}

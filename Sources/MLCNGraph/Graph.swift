@@ -1,0 +1,73 @@
+// The graph IR: nodes in topological order (a node reads only earlier nodes), graph
+// inputs as `input` nodes, named outputs. Shapes are static for one batch size.
+
+public struct Graph: Hashable, Sendable {
+  public var name: String
+  public var batch: Int
+  public var nodes: [Node]
+  public var outputs: [Output]
+  /// The lane instances declared by lane blocks, in source order (`solo`, `L.0`, `L.1`, ...).
+  public var declaredLanes: [String]
+
+  public struct Output: Hashable, Sendable {
+    public var name: String
+    public var value: ValueID
+    public init(name: String, value: ValueID) { self.name = name; self.value = value }
+  }
+
+  public init(name: String, batch: Int, nodes: [Node] = [], outputs: [Output] = [], declaredLanes: [String] = []) {
+    self.name = name
+    self.batch = batch
+    self.nodes = nodes
+    self.outputs = outputs
+    self.declaredLanes = declaredLanes
+  }
+
+  public subscript(_ id: ValueID) -> Node {
+    get { nodes[id.index] }
+    set { nodes[id.index] = newValue }
+  }
+
+  public var ids: [ValueID] { nodes.indices.map(ValueID.init) }
+  public var inputs: [ValueID] { ids.filter { self[$0].op == .input } }
+
+  public func type(of id: ValueID) -> TensorType { nodes[id.index].type }
+  public func inputTypes(of id: ValueID) -> [TensorType] { nodes[id.index].inputs.map(type(of:)) }
+
+  /// For each value, the nodes that read it (in order, one entry per use).
+  public func users() -> [[ValueID]] {
+    var users = Array(repeating: [ValueID](), count: nodes.count)
+    for id in ids { for i in self[id].inputs { users[i.index].append(id) } }
+    return users
+  }
+
+  public func id(named name: String) -> ValueID? {
+    nodes.firstIndex { $0.name == name }.map(ValueID.init)
+  }
+
+  /// All weights of the graph with their shapes, in node order.
+  public func weights() -> [(name: String, shape: [Int])] {
+    ids.flatMap { self[$0].weights(inputTypes: inputTypes(of: $0)) }
+  }
+
+  /// Keeps the nodes for which `keep` is true, renumbering values. Kept nodes must only
+  /// read kept nodes; `replace` maps a removed value to the one that stands for it.
+  public func compacted(keeping keep: [Bool], replacing replace: [ValueID: ValueID] = [:]) -> Graph {
+    func resolve(_ v: ValueID) -> ValueID {
+      var v = v
+      while let r = replace[v] { v = r }
+      return v
+    }
+    var newIndex = Array(repeating: -1, count: nodes.count)
+    var out = self
+    out.nodes = []
+    for (i, node) in nodes.enumerated() where keep[i] {
+      newIndex[i] = out.nodes.count
+      var n = node
+      n.inputs = node.inputs.map { ValueID(newIndex[resolve($0).index]) }
+      out.nodes.append(n)
+    }
+    out.outputs = outputs.map { Output(name: $0.name, value: ValueID(newIndex[resolve($0.value).index])) }
+    return out
+  }
+}

@@ -1,0 +1,264 @@
+// Lowers the AST of a .mlcn file to the graph IR for one batch size: resolves names and
+// lane scopes, checks operators and attributes against their definitions, infers shapes.
+// Every semantic error of the language is reported here, at its source location.
+//
+// Algorithm:
+//  1. Walk statements in order, keeping a global scope (name -> value or lane list).
+//  2. A lane block is lowered once per lane instance with a local scope on top of the
+//     global one; value names get the instance prefix (`L.0.`), nodes record the lane.
+//  3. Each op call: resolve operands (lane lists expand for variadic ops), convert
+//     keyword arguments by the op's parameter kinds, fill defaults, infer the type.
+//  4. Outputs name values of the global scope.
+
+import MLCNFrontend
+
+public enum Lowering {
+  /// Builds the graph IR of `program` with `N` = `batch`.
+  public static func lower(_ program: Program, source: SourceFile, batch: Int) throws(DiagnosticError) -> Graph {
+    var state = State(source: source, batch: batch, graph: Graph(name: program.name.text, batch: batch))
+    try state.lowerTop(program.statements)
+    guard !state.graph.outputs.isEmpty else {
+      throw state.error(program.name.location, "network '\(program.name.text)' has no 'output' statement")
+    }
+    return state.graph
+  }
+
+  /// Parses and lowers a file in one step.
+  public static func lower(source: SourceFile, batch: Int) throws(DiagnosticError) -> Graph {
+    try lower(Parser.parse(source), source: source, batch: batch)
+  }
+}
+
+private enum Binding {
+  case value(ValueID)
+  case lanes([ValueID])
+}
+
+private struct Scope {
+  var bindings: [String: (binding: Binding, location: SourceLocation)] = [:]
+}
+
+private struct State {
+  let source: SourceFile
+  let batch: Int
+  var graph: Graph
+  var global = Scope()
+  var outputNames: Set<String> = []
+
+  init(source: SourceFile, batch: Int, graph: Graph) {
+    self.source = source
+    self.batch = batch
+    self.graph = graph
+  }
+
+  func error(_ loc: SourceLocation, _ message: String) -> DiagnosticError {
+    DiagnosticError(source: source, Diagnostic(loc, message))
+  }
+
+  // MARK: Statements
+
+  mutating func lowerTop(_ statements: [Statement]) throws(DiagnosticError) {
+    for stmt in statements {
+      switch stmt {
+      case .input(let name, let shape, let shapeLoc):
+        try declare(name, in: &global, local: nil)
+        guard shape.first == .batch else {
+          throw error(shapeLoc, "the first dimension of input '\(name.text)' must be N (the batch size)")
+        }
+        var dims = [batch]
+        for d in shape.dropFirst() {
+          guard case .fixed(let n) = d else {
+            throw error(shapeLoc, "N (the batch size) may only be the first dimension of input '\(name.text)'")
+          }
+          dims.append(n)
+        }
+        let id = append(Node(name: name.text, op: .input, inputs: [], attributes: Attributes(),
+                             type: TensorType(dims), lane: nil, location: name.location))
+        global.bindings[name.text] = (.value(id), name.location)
+      case .assign(let name, let op, let args):
+        try declare(name, in: &global, local: nil)
+        let id = try lowerCall(name: name, op: op, args: args, local: nil, prefix: "", lane: nil)
+        global.bindings[name.text] = (.value(id), name.location)
+      case .lane(let name, let count, let body, let yielded):
+        try declare(name, in: &global, local: nil)
+        if let count {
+          var ids: [ValueID] = []
+          for i in 0..<count {
+            ids.append(try lowerLane(body, yielded: yielded, instance: "\(name.text).\(i)"))
+          }
+          global.bindings[name.text] = (.lanes(ids), name.location)
+        } else {
+          let id = try lowerLane(body, yielded: yielded, instance: name.text)
+          global.bindings[name.text] = (.value(id), name.location)
+        }
+      case .output(let names):
+        for n in names {
+          guard let bound = global.bindings[n.text] else {
+            throw error(n.location, "undefined name '\(n.text)' in output")
+          }
+          guard case .value(let id) = bound.binding else {
+            throw error(n.location, "'\(n.text)' is a list of lanes; output one value, e.g. concat(\(n.text), axis=-1)")
+          }
+          guard outputNames.insert(n.text).inserted else {
+            throw error(n.location, "'\(n.text)' is already an output")
+          }
+          graph.outputs.append(Graph.Output(name: n.text, value: id))
+        }
+      }
+    }
+  }
+
+  /// Lowers one instance of a lane body and returns the yielded value.
+  mutating func lowerLane(_ body: [Statement], yielded: Name, instance: String) throws(DiagnosticError) -> ValueID {
+    graph.declaredLanes.append(instance)
+    var local = Scope()
+    for stmt in body {
+      guard case .assign(let name, let op, let args) = stmt else { continue }  // the parser admits only assignments
+      try declare(name, in: &local, local: nil)
+      if let outer = global.bindings[name.text] {
+        throw error(name.location, "'\(name.text)' is already defined outside the lane (line \(outer.location.line)); lane-local names must be new")
+      }
+      let id = try lowerCall(name: name, op: op, args: args, local: local, prefix: instance + ".", lane: instance)
+      local.bindings[name.text] = (.value(id), name.location)
+    }
+    guard let bound = local.bindings[yielded.text], case .value(let id) = bound.binding else {
+      if global.bindings[yielded.text] != nil {
+        throw error(yielded.location, "a lane must yield a value computed inside it; '\(yielded.text)' is defined outside")
+      }
+      throw error(yielded.location, "undefined name '\(yielded.text)' in yield")
+    }
+    return id
+  }
+
+  func declare(_ name: Name, in scope: inout Scope, local: Scope?) throws(DiagnosticError) {
+    if let previous = scope.bindings[name.text] {
+      throw error(name.location, "duplicate name '\(name.text)' (first defined at line \(previous.location.line))")
+    }
+  }
+
+  mutating func append(_ node: Node) -> ValueID {
+    graph.nodes.append(node)
+    return ValueID(graph.nodes.count - 1)
+  }
+
+  // MARK: Op calls
+
+  mutating func lowerCall(name: Name, op: Name, args: [CallArgument], local: Scope?, prefix: String,
+                          lane: String?) throws(DiagnosticError) -> ValueID {
+    guard let kind = OpKind(rawValue: op.text), kind != .input else {
+      let known = OpKind.callable.map(\.rawValue).joined(separator: ", ")
+      throw error(op.location, "unknown operator '\(op.text)' (known: \(known))")
+    }
+    let def = kind.definition
+
+    // Operands: positional identifiers first.
+    var operands: [ValueID] = []
+    var operandLocs: [SourceLocation] = []
+    var seenKeyword = false
+    var attrs = Attributes()
+    var attrLocs: [String: SourceLocation] = [:]
+    for arg in args {
+      guard let key = arg.key else {
+        guard !seenKeyword else {
+          throw error(arg.location, "operand after a keyword argument: tensor operands come first")
+        }
+        guard case .identifier(let ref) = arg.value.kind else { continue }
+        guard let bound = local?.bindings[ref] ?? global.bindings[ref] else {
+          throw error(arg.location, "undefined name '\(ref)'")
+        }
+        switch bound.binding {
+        case .value(let id):
+          operands.append(id); operandLocs.append(arg.location)
+        case .lanes(let ids):
+          guard case .atLeast = def.arity else {
+            throw error(arg.location, "'\(ref)' is a list of \(ids.count) lanes; only variadic operators such as concat take lane lists")
+          }
+          operands += ids; operandLocs += Array(repeating: arg.location, count: ids.count)
+        }
+        continue
+      }
+      seenKeyword = true
+      guard let spec = def.parameters.first(where: { $0.name == key }) else {
+        let known = def.parameters.map(\.name)
+        let hint = known.isEmpty ? "it takes no parameters" : "parameters: " + known.joined(separator: ", ")
+        throw error(arg.location, "\(kind.rawValue) has no parameter '\(key)' (\(hint))")
+      }
+      guard attrLocs[key] == nil else { throw error(arg.location, "parameter '\(key)' given twice") }
+      attrs[key] = try convert(arg.value, spec)
+      attrLocs[key] = arg.value.location
+    }
+    guard def.arity.accepts(operands.count) else {
+      throw error(op.location, "\(kind.rawValue) takes \(def.arity.description), got \(operands.count)")
+    }
+    for spec in def.parameters where attrs[spec.name] == nil {
+      if let d = spec.defaultValue { attrs[spec.name] = d }
+      else if spec.required { throw error(op.location, "\(kind.rawValue) needs parameter '\(spec.name)' (\(spec.kind.expectation))") }
+    }
+
+    let inputTypes = operands.map { graph.type(of: $0) }
+    let type: TensorType
+    do {
+      type = try def.infer(inputTypes, &attrs)
+    } catch {
+      var loc = op.location
+      if let p = error.parameter, let l = attrLocs[p] { loc = l }
+      if let i = error.operand, i < operandLocs.count { loc = operandLocs[i] }
+      throw self.error(loc, "\(kind.rawValue): \(error.message)")
+    }
+    return append(Node(name: prefix + name.text, op: kind, inputs: operands, attributes: attrs, type: type,
+                       lane: lane, location: name.location))
+  }
+
+  /// Converts a source value to an attribute of the parameter's kind.
+  func convert(_ v: Value, _ spec: ParamSpec) throws(DiagnosticError) -> AttrValue {
+    let bad = error(v.location, "parameter '\(spec.name)' expects \(spec.kind.expectation), got \(v.spelling)")
+    switch spec.kind {
+    case .int(let min):
+      guard case .int(let i) = v.kind, i >= min else { throw bad }
+      return .int(i)
+    case .pair(let min):
+      return try pair(v, min: min, bad)
+    case .padding:
+      if case .identifier("same") = v.kind { return .string("same") }
+      if case .string("same") = v.kind { return .string("same") }
+      return try pair(v, min: 0, bad)
+    case .activation:
+      switch v.kind {
+      case .identifier(let s), .string(let s):
+        guard Activation(rawValue: s) != nil else { throw bad }
+        return .string(s)
+      default: throw bad
+      }
+    case .bool:
+      switch v.kind {
+      case .identifier("true"): return .bool(true)
+      case .identifier("false"): return .bool(false)
+      default: throw bad
+      }
+    case .axis:
+      guard case .int(let i) = v.kind else { throw bad }
+      return .int(i)
+    case .shape:
+      guard case .list(let items) = v.kind else { throw bad }
+      var dims: [Int] = []
+      for item in items {
+        guard case .int(let i) = item.kind, i > 0 || i == -1 else { throw bad }
+        dims.append(i)
+      }
+      guard dims.filter({ $0 == -1 }).count <= 1 else {
+        throw error(v.location, "parameter '\(spec.name)' may contain at most one -1")
+      }
+      return .ints(dims)
+    }
+  }
+
+  func pair(_ v: Value, min: Int, _ bad: DiagnosticError) throws(DiagnosticError) -> AttrValue {
+    switch v.kind {
+    case .int(let i) where i >= min: return .ints([i, i])
+    case .list(let items) where items.count == 2:
+      guard case .int(let h) = items[0].kind, case .int(let w) = items[1].kind, h >= min, w >= min else { throw bad }
+      return .ints([h, w])
+    default: throw bad
+    }
+  }
+}

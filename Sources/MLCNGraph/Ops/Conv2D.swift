@@ -1,0 +1,32 @@
+// conv2d: 2-D cross-correlation as in PyTorch, with an optional fused activation.
+//
+//   %a: f32[2, 6, 14, 14] = conv2d(%x) {filters=6, kernel=[3, 3], stride=[1, 1], padding=[1, 1], act=relu, bias=true}
+//
+// x [N, C, H, W] -> [N, F, Ho, Wo], Ho = floor((H + 2p - kh) / s) + 1. Weight [F, C, KH, KW], bias [F].
+
+public enum Conv2DOp: OpDefinition {
+  public static let kind = OpKind.conv2d
+  public static let summary = "2-D convolution (cross-correlation) with optional bias and activation"
+  public static let arity = Arity.exactly(1)
+  public static let parameters = [
+    ParamSpec("filters", .int(min: 1)),
+    ParamSpec("kernel", .pair(min: 1)),
+    ParamSpec("stride", .pair(min: 1), default: .ints([1, 1])),
+    ParamSpec("padding", .padding, default: .ints([0, 0])),
+    ParamSpec("act", .activation, default: .string("none")),
+    ParamSpec("bias", .bool, default: .bool(true)),
+  ]
+
+  public static func infer(_ inputs: [TensorType], _ a: inout Attributes) throws(OpError) -> TensorType {
+    let x = inputs[0]
+    try requireRank(x, 4, "an NCHW image")
+    let (h, w) = try windowOutput(x, &a, sameAllowed: true)
+    return TensorType([x.shape[0], a.int("filters"), h, w])
+  }
+
+  public static func weights(inputs: [TensorType], attributes a: Attributes) -> [WeightSpec] {
+    let k = a.ints("kernel")
+    let w = WeightSpec("weight", [a.int("filters"), inputs[0].shape[1], k[0], k[1]])
+    return a.bool("bias") ? [w, WeightSpec("bias", [a.int("filters")])] : [w]
+  }
+}

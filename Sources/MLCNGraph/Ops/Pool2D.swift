@@ -1,0 +1,47 @@
+// maxpool2d and avgpool2d: 2-D window reductions over NCHW images.
+//
+//   %b: f32[2, 6, 7, 7] = maxpool2d(%a) {kernel=[2, 2], stride=[2, 2], padding=[0, 0]}
+//
+// Output size as conv2d (floor). The stride defaults to the kernel. Max pooling ignores
+// padded cells; average pooling divides by the number of in-bounds cells of each window.
+
+enum Pool2D {
+  static let parameters = [
+    ParamSpec("kernel", .pair(min: 1)),
+    ParamSpec("stride", .pair(min: 1), required: false),  // default: the kernel, filled in by infer
+    ParamSpec("padding", .pair(min: 0), default: .ints([0, 0])),
+  ]
+
+  static func infer(_ inputs: [TensorType], _ a: inout Attributes) throws(OpError) -> TensorType {
+    let x = inputs[0]
+    try requireRank(x, 4, "an NCHW image")
+    if a["stride"] == nil { a["stride"] = a["kernel"] }
+    let k = a.ints("kernel"), p = a.ints("padding")
+    // As in PyTorch: a window must always hold at least one real cell.
+    guard p[0] * 2 <= k[0] && p[1] * 2 <= k[1] else {
+      throw OpError("padding \(p[0])x\(p[1]) must be at most half the kernel \(k[0])x\(k[1])", parameter: "padding")
+    }
+    let (h, w) = try windowOutput(x, &a, sameAllowed: false)
+    return TensorType([x.shape[0], x.shape[1], h, w])
+  }
+}
+
+public enum MaxPool2DOp: OpDefinition {
+  public static let kind = OpKind.maxpool2d
+  public static let summary = "2-D max pooling"
+  public static let arity = Arity.exactly(1)
+  public static let parameters = Pool2D.parameters
+  public static func infer(_ inputs: [TensorType], _ a: inout Attributes) throws(OpError) -> TensorType {
+    try Pool2D.infer(inputs, &a)
+  }
+}
+
+public enum AvgPool2DOp: OpDefinition {
+  public static let kind = OpKind.avgpool2d
+  public static let summary = "2-D average pooling over in-bounds cells"
+  public static let arity = Arity.exactly(1)
+  public static let parameters = Pool2D.parameters
+  public static func infer(_ inputs: [TensorType], _ a: inout Attributes) throws(OpError) -> TensorType {
+    try Pool2D.infer(inputs, &a)
+  }
+}

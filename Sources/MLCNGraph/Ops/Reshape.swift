@@ -1,0 +1,45 @@
+// flatten and reshape: views that give a tensor's elements a new shape (no data moves).
+//
+//   %e: f32[2, 72] = flatten(%d)
+//   %q: f32[2, 18, 8] = reshape(%r) {shape=[18, 8]}
+//
+// reshape's shape excludes the batch axis; one -1 is inferred (resolved in the IR).
+
+public enum FlattenOp: OpDefinition {
+  public static let kind = OpKind.flatten
+  public static let summary = "[N, ...] -> [N, prod(...)]"
+  public static let arity = Arity.exactly(1)
+  public static let parameters: [ParamSpec] = []
+  public static func infer(_ inputs: [TensorType], _ a: inout Attributes) throws(OpError) -> TensorType {
+    let x = inputs[0]
+    guard x.rank >= 1 else { throw OpError("expects a tensor with a batch axis", operand: 0) }
+    return TensorType([x.shape[0], x.shape.dropFirst().reduce(1, *)])
+  }
+}
+
+public enum ReshapeOp: OpDefinition {
+  public static let kind = OpKind.reshape
+  public static let summary = "new shape for the same elements (batch axis kept)"
+  public static let arity = Arity.exactly(1)
+  public static let parameters = [ParamSpec("shape", .shape)]
+
+  public static func infer(_ inputs: [TensorType], _ a: inout Attributes) throws(OpError) -> TensorType {
+    let x = inputs[0]
+    var shape = a.ints("shape")
+    let per = x.shape.dropFirst().reduce(1, *)
+    let known = shape.filter { $0 != -1 }.reduce(1, *)
+    if let i = shape.firstIndex(of: -1) {
+      guard known > 0, per % known == 0 else {
+        throw OpError("cannot reshape \(x) to [N, \(a.ints("shape").map(String.init).joined(separator: ", "))]: \(per) elements per sample are not a multiple of \(known)",
+                      parameter: "shape")
+      }
+      shape[i] = per / known
+    }
+    guard shape.reduce(1, *) == per else {
+      throw OpError("cannot reshape \(x) to [N, \(shape.map(String.init).joined(separator: ", "))]: \(per) elements per sample, not \(shape.reduce(1, *))",
+                    parameter: "shape")
+    }
+    a["shape"] = .ints(shape)
+    return TensorType([x.shape[0]] + shape)
+  }
+}

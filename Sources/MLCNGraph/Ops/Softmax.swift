@@ -1,0 +1,16 @@
+// softmax: exp(x - max) / sum exp(x - max) along one axis (numerically stable).
+//
+//   %y: f32[2, 5] = softmax(%g) {axis=1}
+//
+// The axis is stored non-negative.
+
+public enum SoftmaxOp: OpDefinition {
+  public static let kind = OpKind.softmax
+  public static let summary = "softmax along an axis (default the last)"
+  public static let arity = Arity.exactly(1)
+  public static let parameters = [ParamSpec("axis", .axis, default: .int(-1))]
+  public static func infer(_ inputs: [TensorType], _ a: inout Attributes) throws(OpError) -> TensorType {
+    a["axis"] = .int(try canonicalAxis(a.int("axis"), rank: inputs[0].rank))
+    return inputs[0]
+  }
+}

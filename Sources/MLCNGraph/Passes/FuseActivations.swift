@@ -1,0 +1,33 @@
+// fuse-activations: folds relu/sigmoid/tanh into the conv2d or dense that feeds it, so
+// the activation costs no extra kernel or memory round trip.
+//
+// Algorithm:
+//  1. For each activation node A whose operand P is a conv2d/dense with act=none,
+//     read by A alone and not itself a graph output:
+//  2. set P's act to A's, give P A's value name (P keeps its weight names),
+//  3. drop A and let every reader of A read P.
+
+public struct FuseActivations: Pass {
+  public let name = "fuse-activations"
+  public init() {}
+
+  public func run(_ g: inout Graph) {
+    let users = g.users()
+    let outputs = Set(g.outputs.map(\.value))
+    var keep = Array(repeating: true, count: g.nodes.count)
+    var replace: [ValueID: ValueID] = [:]
+    for id in g.ids {
+      let a = g[id]
+      guard let act = a.op.activation, let p = a.inputs.first else { continue }
+      let producer = g[p]
+      guard producer.op == .conv2d || producer.op == .dense, producer.attributes.activation == .none,
+            users[p.index].count == 1, !outputs.contains(p), keep[p.index] else { continue }
+      g[p].attributes["act"] = .string(act.rawValue)
+      g[p].name = a.name
+      g[p].lane = producer.lane ?? a.lane
+      keep[id.index] = false
+      replace[id] = p
+    }
+    g = g.compacted(keeping: keep, replacing: replace)
+  }
+}

@@ -1,0 +1,36 @@
+// What the planner and codegen know about a device: real ones are described by the
+// runtime's OpenCL queries, virtual ones by a machine file. Nothing here touches OpenCL.
+
+public enum DeviceKind: String, Codable, Hashable, Sendable, CaseIterable {
+  case cpu, gpu, accelerator
+}
+
+public struct DeviceDescriptor: Codable, Hashable, Sendable {
+  /// Unique within a plan: `0:1` for real devices, the machine file's name for virtual ones.
+  public var name: String
+  public var kind: DeviceKind
+  /// Peak single-precision throughput estimate.
+  public var gflops: Double
+  /// Memory bandwidth in GB/s.
+  public var bandwidthGBs: Double
+  public var memoryBytes: Int
+  public var computeUnits: Int
+  public var maxWorkGroupSize: Int
+  public var localMemoryBytes: Int
+  /// Fixed cost of one kernel launch.
+  public var launchOverheadSeconds: Double
+
+  public init(name: String, kind: DeviceKind, gflops: Double, bandwidthGBs: Double, memoryBytes: Int,
+              computeUnits: Int = 1, maxWorkGroupSize: Int = 256, localMemoryBytes: Int = 32 << 10,
+              launchOverheadSeconds: Double? = nil) {
+    self.name = name
+    self.kind = kind
+    self.gflops = gflops
+    self.bandwidthGBs = bandwidthGBs
+    self.memoryBytes = memoryBytes
+    self.computeUnits = computeUnits
+    self.maxWorkGroupSize = maxWorkGroupSize
+    self.localMemoryBytes = localMemoryBytes
+    self.launchOverheadSeconds = launchOverheadSeconds ?? (kind == .cpu ? 20e-6 : 8e-6)
+  }
+}

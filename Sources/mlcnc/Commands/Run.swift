@@ -1,0 +1,147 @@
+// `mlcnc run`: run a package (or a .mlcn, compiled on the fly) on .npy inputs.
+
+import ArgumentParser
+import Foundation
+import MLCNDriver
+import MLCNFormats
+import MLCNFrontend
+import MLCNGraph
+import MLCNPlanner
+import MLCNRuntime
+
+struct Run: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Run a compiled package (or a .mlcn directly) on OpenCL devices.",
+    discussion: """
+      Inputs and outputs are NumPy .npy files (float32, C order). The batch size is taken
+      from the inputs; it may differ from the compiled one. Without --output the outputs
+      are printed. --repeat K runs K more times after the first run and reports the
+      median time per batch.
+      """)
+
+  @Argument(help: "A package (.mlcnpkg) or a network (.mlcn).") var network: String
+  @Option(name: .customLong("input"), help: "NAME=FILE.npy for each input (a bare FILE.npy when there is one).")
+  var inputs: [String] = []
+  @Option(name: .customLong("output"), help: "NAME=FILE.npy for each output to save (a bare FILE.npy when there is one).")
+  var outputs: [String] = []
+  @OptionGroup var weightOptions: WeightOptions
+  @OptionGroup var deviceOptions: DeviceOptions
+  @Option(help: "Run with this plan (JSON from `mlcnc plan --json`).") var plan: String?
+  @Option(name: .customLong("repeat"), help: "Timed runs after the first one.") var repeatCount = 0
+  @Option(help: "Write a Chrome trace (chrome://tracing, Perfetto) of the last run.") var trace: String?
+  @Flag(help: "Print one JSON object.") var json = false
+
+  func validate() throws {
+    guard repeatCount >= 0 else { throw ValidationError("--repeat must be 0 or more") }
+    guard !inputs.isEmpty else { throw ValidationError("give the network's inputs with --input NAME=FILE.npy") }
+  }
+
+  func run() throws {
+    try reportingErrors {
+      let model = try loadModel()
+      let declared = try Compiler.graph(model.source, options: CompileOptions(batch: model.compiledBatch))
+      let inputNames = declared.inputs.map { declared[$0].name }
+      var tensors: [String: HostTensor] = [:]
+      var files: [String: String] = [:]
+      for (name, path) in try namedPaths(inputs, names: inputNames, what: "input") {
+        tensors[name] = try NPY.read(path)
+        files[name] = path
+      }
+      for name in inputNames where tensors[name] == nil { throw ValidationError("missing --input \(name)=FILE.npy") }
+      let batch = tensors[inputNames[0]]!.shape.first ?? 0
+      guard batch >= 1 else { throw RuntimeError("\(files[inputNames[0]]!): input has no batch dimension") }
+      let graph = try model.graph(batch: batch)
+      for id in graph.inputs {
+        let n = graph[id], t = tensors[n.name]!
+        guard t.shape == n.type.shape else {
+          let want = "[N, " + n.type.shape.dropFirst().map(String.init).joined(separator: ", ") + "]"
+          throw RuntimeError("\(files[n.name]!): shape \(t.shape) does not match input '\(n.name)' \(want)")
+        }
+      }
+      let outputPaths = try namedPaths(outputs, names: graph.outputs.map(\.name), what: "output")
+
+      let devices = try CLDevices.select(deviceOptions.devices ?? storedDevices(model))
+      let explicit = try plan.map { path in try Plan.decode(try readPlanFile(path), file: path) }
+      let thePlan = try model.plan(for: graph, devices: devices.map(\.descriptor), strategy: deviceOptions.strategy,
+                                   explicit: explicit)
+      let used = try thePlan.devices.map { name in
+        guard let d = devices.first(where: { $0.name == name }) else {
+          throw PlanError("the plan uses device '\(name)', which is not among the selected devices (\(devices.map(\.name).joined(separator: ", ")))")
+        }
+        return d
+      }
+      let placement = try thePlan.placement(for: graph)
+
+      let setupStart = Date()
+      let cache = ProgramCache(directory: ProgramCache.defaultDirectory(environment: ProcessInfo.processInfo.environment))
+      let executor = try Executor(graph: graph, placement: placement, devices: used, weights: model.weights, programs: cache)
+      let setupSeconds = Date().timeIntervalSince(setupStart)
+
+      var start = Date()
+      var results = try executor.run(tensors)
+      let firstSeconds = Date().timeIntervalSince(start)
+      var times: [Double] = []
+      for _ in 0..<repeatCount {
+        start = Date()
+        results = try executor.run(tensors)
+        times.append(Date().timeIntervalSince(start))
+      }
+      let perBatch = times.isEmpty ? firstSeconds : times.sorted()[times.count / 2]
+
+      for (name, path) in outputPaths { try NPY.write(results[name]!, to: path) }
+      if let trace { try Trace.write(executor.timings(), to: trace) }
+
+      if json {
+        var outs: [String: Any] = [:]
+        for o in graph.outputs {
+          let t = results[o.name]!
+          outs[o.name] = ["shape": t.shape, "values": t.data.map(Double.init)] as [String: Any]
+        }
+        printJSON(["network": graph.name, "batch": batch, "devices": used.map(\.name), "strategy": thePlan.strategy,
+                   "seconds_per_batch": perBatch, "first_run_seconds": firstSeconds, "setup_seconds": setupSeconds,
+                   "runs": times.count + 1, "kernels_compiled": cache.compiledFromSource,
+                   "kernels_loaded_from_cache": cache.loadedFromDisk, "outputs": outs])
+        return
+      }
+      for o in graph.outputs where !outputPaths.contains(where: { $0.name == o.name }) {
+        print(format(o.name, results[o.name]!))
+      }
+      for (name, path) in outputPaths { print("\(name): \(results[name]!.shape) -> \(path)") }
+      let devs = used.map { "\($0.name) (\($0.deviceName))" }.joined(separator: ", ")
+      print(String(format: "time per batch: %.3f ms (batch %d, %@, %@)", perBatch * 1000, batch,
+                   times.isEmpty ? "first run" : "median of \(times.count) runs", devs))
+      printError(String(format: "setup %.3f s (%d kernels compiled, %d loaded from cache), first run %.3f s",
+                        setupSeconds, cache.compiledFromSource, cache.loadedFromDisk, firstSeconds))
+    }
+  }
+
+  private func loadModel() throws -> Model {
+    if network.hasSuffix(".mlcn") {
+      let source = try SourceFile.load(path: network)
+      let g = try Compiler.graph(source, options: CompileOptions(batch: 1))
+      let (weights, origin) = try weightsFor(g, weightOptions)
+      return Model(source: source, weights: weights, weightsOrigin: origin, compiledBatch: 1,
+                   strategy: deviceOptions.strategy ?? .auto, devices: nil, plan: nil)
+    }
+    var model = try Model(package: network)
+    if let path = weightOptions.weights {
+      let g = try model.graph(batch: model.compiledBatch)
+      model.weights = try Weights.load(path, for: g)
+      model.weightsOrigin = path
+    }
+    return model
+  }
+
+  /// The package's devices when they exist here; otherwise the default device, with a note.
+  private func storedDevices(_ model: Model) -> String? {
+    guard let stored = model.devices else { return nil }
+    if (try? CLDevices.select(stored)) != nil { return stored }
+    note("the package was compiled for devices '\(stored)', which are not all here; using the default device")
+    return nil
+  }
+
+  private func format(_ name: String, _ t: HostTensor) -> String {
+    let shown = t.data.prefix(64).map { String(format: "%.6g", $0) }.joined(separator: ", ")
+    return "\(name) \(t.shape): [\(shown)\(t.count > 64 ? ", ... (\(t.count) values)" : "")]"
+  }
+}

@@ -1,0 +1,72 @@
+// Options shared by several commands and the helpers that turn them into pipeline inputs.
+
+import ArgumentParser
+import Foundation
+import MLCNDriver
+import MLCNFormats
+import MLCNFrontend
+import MLCNGraph
+import MLCNPlanner
+import MLCNRuntime
+
+struct DeviceOptions: ParsableArguments {
+  @Option(name: .customLong("devices"),
+          help: "OpenCL devices: ids like 0:0,0:1 (see `mlcnc devices`), or 'all'. Default: the first GPU, else the first device.")
+  var devices: String?
+
+  @Option(help: "Placement strategy: \(Strategy.allCases.map(\.rawValue).joined(separator: ", ")).")
+  var strategy: Strategy?
+}
+
+extension Strategy: ExpressibleByArgument {}
+
+struct WeightOptions: ParsableArguments {
+  @Option(help: "Weights (.safetensors) with the contract's names. Without it, weights are initialised from --seed.")
+  var weights: String?
+
+  @Option(help: "Seed for the deterministic weight initialisation (Glorot uniform, zero bias).")
+  var seed: UInt64 = 0
+}
+
+/// Runs a command body, turning any error into one message on stderr and exit code 1.
+func reportingErrors(_ body: () throws -> Void) throws {
+  do { try body() } catch let e as ExitCode { throw e } catch let e as CleanExit { throw e } catch {
+    printError(String(describing: error))
+    throw ExitCode(1)
+  }
+}
+
+func printError(_ s: String) { FileHandle.standardError.write((s + "\n").data(using: .utf8)!) }
+func note(_ s: String) { printError("note: " + s) }
+
+/// Prints a JSON object to stdout.
+func printJSON(_ object: Any) {
+  let data = try! JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+  print(String(decoding: data, as: UTF8.self))
+}
+
+/// Weights for `graph`: from a file, or the seeded initialisation (announced on stderr).
+func weightsFor(_ graph: Graph, _ options: WeightOptions) throws -> (weights: [String: HostTensor], origin: String) {
+  if let path = options.weights { return (try Weights.load(path, for: graph), path) }
+  if !graph.weights().isEmpty {
+    note("no --weights given: initialising \(graph.weights().count) weights deterministically (Glorot uniform, zero bias, seed \(options.seed))")
+  }
+  return (Weights.initialize(graph, seed: options.seed), "seed \(options.seed)")
+}
+
+/// `name=path` pairs, or a bare path when the network has exactly one such tensor.
+func namedPaths(_ specs: [String], names: [String], what: String) throws -> [(name: String, path: String)] {
+  try specs.map { spec in
+    if let eq = spec.firstIndex(of: "="), !spec[..<eq].contains("/") {
+      let name = String(spec[..<eq])
+      guard names.contains(name) else {
+        throw ValidationError("the network has no \(what) named '\(name)' (\(what)s: \(names.joined(separator: ", ")))")
+      }
+      return (name, String(spec[spec.index(after: eq)...]))
+    }
+    guard names.count == 1 else {
+      throw ValidationError("the network has \(names.count) \(what)s (\(names.joined(separator: ", "))): write --\(what) NAME=FILE")
+    }
+    return (names[0], spec)
+  }
+}
