@@ -38,7 +38,7 @@ public struct Lexer {
   private mutating func next() throws(DiagnosticError) -> Token {
     // Skip spaces, tabs, carriage returns and comments.
     while let c = current {
-      if c == " " || c == "\t" || c == "\r" || c == "\r\n" { advance(); continue }
+      if c == " " || c == "\t" || c == "\r" { advance(); continue }
       if c == "#" { while let d = current, d != "\n", d != "\r\n" { advance() }; continue }
       break
     }

@@ -162,14 +162,16 @@ public struct Parser {
       if isSymbol("}") {
         throw error("lane block '\(name.text)' has no 'yield': end it with 'yield NAME'")
       }
-      if token.kind == .identifier("yield"), tokens[position + 1].kind != .symbol("=") { break }
-      let stmt = try parseStatement()
-      switch stmt {
-      case .input: throw error("'input' is not allowed inside a lane block", at: stmtLocation(stmt))
-      case .output: throw error("'output' is not allowed inside a lane block", at: stmtLocation(stmt))
-      case .lane: throw error("lane blocks cannot be nested", at: stmtLocation(stmt))
-      case .assign: body.append(stmt)
+      if case .identifier(let word) = token.kind, tokens[position + 1].kind != .symbol("=") {
+        switch word {
+        case "yield": break
+        case "input", "output": throw error("'\(word)' is not allowed inside a lane block")
+        case "lane", "lanes": throw error("lane blocks cannot be nested")
+        default: break
+        }
+        if word == "yield" { break }
       }
+      body.append(try parseAssign())
       skipNewlines()
     }
     advance()  // 'yield'
@@ -179,13 +181,6 @@ public struct Parser {
     advance()
     try endStatement()
     return .lane(name: name, count: count, body: body, yield: yielded)
-  }
-
-  private func stmtLocation(_ s: Statement) -> SourceLocation {
-    switch s {
-    case .input(let n, _, _), .assign(let n, _, _), .lane(let n, _, _, _): n.location
-    case .output(let ns): ns.first?.location ?? .unknown
-    }
   }
 
   /// IDENT '=' IDENT '(' [ arg { ',' arg } ] ')'

@@ -1,0 +1,52 @@
+// .npy and safetensors: round trips and clear errors on damaged files.
+
+import Foundation
+import Testing
+@testable import MLCNFormats
+
+private func tempPath(_ name: String) -> String {
+  let dir = FileManager.default.temporaryDirectory.appending(path: "mlcnc-format-tests-\(UUID().uuidString)")
+  try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+  return dir.appending(path: name).path
+}
+
+@Test func npyRoundTrip() throws {
+  let t = HostTensor(shape: [2, 3, 1], data: [1, -2, 3.5, 4, 5, .pi])
+  let p = tempPath("a.npy")
+  try NPY.write(t, to: p)
+  #expect(try NPY.read(p) == t)
+  let scalarish = HostTensor(shape: [3], data: [1, 2, 3])
+  try NPY.write(scalarish, to: p)
+  #expect(try NPY.read(p) == scalarish)
+}
+
+@Test func npyErrorsNameTheFile() throws {
+  let p = tempPath("bad.npy")
+  try Data("not numpy".utf8).write(to: URL(fileURLWithPath: p))
+  #expect { try NPY.read(p) } throws: { ($0 as? FormatError)?.description.contains("bad.npy: error: not a valid .npy") == true }
+  try NPY.write(HostTensor(shape: [4, 4], data: Array(repeating: 1, count: 16)), to: p)
+  let whole = try Data(contentsOf: URL(fileURLWithPath: p))
+  try whole.prefix(whole.count - 8).write(to: URL(fileURLWithPath: p))
+  #expect { try NPY.read(p) } throws: { ($0 as? FormatError)?.message.contains("truncated") == true }
+  #expect { try NPY.read(tempPath("missing.npy")) } throws: { ($0 as? FormatError)?.message == "no such file" }
+}
+
+@Test func safetensorsRoundTripWithMetadata() throws {
+  let file = TensorFile(tensors: ["a.weight": HostTensor(shape: [2, 2], data: [1, 2, 3, 4]),
+                                  "b": HostTensor(shape: [3], data: [5, 6, 7])],
+                        metadata: ["source": "network n\n", "batch": "4"])
+  let p = tempPath("w.safetensors")
+  try Safetensors.write(file, to: p)
+  let back = try Safetensors.read(p)
+  #expect(back.tensors == file.tensors)
+  #expect(back.metadata == file.metadata)
+}
+
+@Test func truncatedSafetensorsIsAnError() throws {
+  let p = tempPath("t.safetensors")
+  let data = Safetensors.encode(TensorFile(tensors: ["w": HostTensor(shape: [64], data: Array(repeating: 1, count: 64))]))
+  try data.prefix(data.count - 10).write(to: URL(fileURLWithPath: p))
+  #expect { try Safetensors.read(p) } throws: { ($0 as? FormatError)?.message.contains("truncated") == true }
+  try data.prefix(5).write(to: URL(fileURLWithPath: p))
+  #expect { try Safetensors.read(p) } throws: { ($0 as? FormatError)?.message.contains("not a valid safetensors") == true }
+}

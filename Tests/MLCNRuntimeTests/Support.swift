@@ -1,0 +1,71 @@
+// Shared helpers of the runtime tests: the package root, a writable PoCL cache, temp
+// folders, and the NumPy reference run as a subprocess.
+
+import Foundation
+import MLCNDriver
+import MLCNFormats
+import MLCNFrontend
+import MLCNGraph
+import MLCNRuntime
+
+enum TestSupport {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+  /// PoCL needs a writable cache folder before the first OpenCL call.
+  static let environmentReady: Bool = {
+    if ProcessInfo.processInfo.environment["POCL_CACHE_DIR"] == nil {
+      let dir = root.appending(path: ".build/pocl-cache").path
+      try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+      setenv("POCL_CACHE_DIR", dir, 1)
+    }
+    return true
+  }()
+
+  static func devices() throws -> [CLDevice] {
+    _ = environmentReady
+    return try CLDevices.all()
+  }
+
+  static func tempDir() -> URL {
+    let d = FileManager.default.temporaryDirectory.appending(path: "mlcnc-tests-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+    return d
+  }
+
+  /// Runs tools/mlcn_ref.py with `args`; throws with its stderr when it fails.
+  static func reference(_ args: [String]) throws {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3", root.appending(path: "tools/mlcn_ref.py").path] + args
+    let err = Pipe()
+    p.standardError = err
+    p.standardOutput = FileHandle.nullDevice
+    try p.run()
+    let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    guard p.terminationStatus == 0 else { throw RuntimeError("mlcn_ref.py \(args.joined(separator: " ")) failed: \(message)") }
+  }
+
+  /// Largest |a - b| and the tolerance 1e-4 * (1 + max |b|) the numerics tests use.
+  static func error(_ a: HostTensor, _ b: HostTensor) -> (error: Float, tolerance: Float) {
+    let err = zip(a.data, b.data).map { abs($0 - $1) }.max() ?? 0
+    return (err, 1e-4 * (1 + (b.data.map(abs).max() ?? 0)))
+  }
+
+  /// Generates weights, inputs and expected outputs for `text` with the reference, and
+  /// returns the graph plus those files' contents.
+  static func referenceCase(_ text: String, batch: Int, seed: Int = 1) throws
+    -> (graph: Graph, weights: [String: HostTensor], inputs: [String: HostTensor], expected: [String: HostTensor]) {
+    let dir = tempDir()
+    let net = dir.appending(path: "net.mlcn")
+    try text.write(to: net, atomically: true, encoding: .utf8)
+    try reference(["gen", net.path, "--batch", "\(batch)", "--seed", "\(seed)", "--dir", dir.path])
+    let graph = try Compiler.graph(path: net.path, options: CompileOptions(batch: batch))
+    let weights = try Weights.load(dir.appending(path: "weights.safetensors").path, for: graph)
+    var inputs: [String: HostTensor] = [:]
+    for id in graph.inputs { inputs[graph[id].name] = try NPY.read(dir.appending(path: "\(graph[id].name).npy").path) }
+    var expected: [String: HostTensor] = [:]
+    for o in graph.outputs { expected[o.name] = try NPY.read(dir.appending(path: "expected.\(o.name).npy").path) }
+    return (graph, weights, inputs, expected)
+  }
+}
