@@ -43,11 +43,13 @@ public struct Model: Sendable {
     return g
   }
 
-  /// The plan to run `graph` on `devices`: an explicit one, the stored one when it was made
-  /// for this batch and these devices, else a new one by `strategy`.
-  public func plan(for graph: Graph, devices: [DeviceDescriptor], strategy: Strategy?, explicit: Plan?) throws -> Plan {
+  /// The plan to run `graph` on the machine: an explicit one, the stored one when it was
+  /// made for this batch and these devices, else a new one by `strategy`.
+  public func plan(for graph: Graph, times: TimeModel, strategy: Strategy?, seed: UInt64 = 0,
+                   explicit: Plan?) throws -> Plan {
     if let explicit { return explicit }
-    if strategy == nil, let plan, plan.batch == graph.batch, plan.devices == devices.map(\.name) { return plan }
-    return try Planner.plan(graph, devices: devices, strategy: strategy ?? self.strategy)
+    let names = times.machine.devices.map(\.name)
+    if strategy == nil, let plan, plan.batch == graph.batch, plan.devices == names { return plan }
+    return try Planner.plan(graph, PlanRequest(strategy: strategy ?? self.strategy, times: times, seed: seed))
   }
 }

@@ -56,9 +56,27 @@ public enum CostModel {
     }
   }
 
+  /// Device memory an op holds while the graph runs: its result (views share their
+  /// operand's), its weights and its kernels' scratch buffers.
+  public static func memoryBytes(of id: ValueID, in g: Graph) -> Int {
+    let n = g[id]
+    if n.op.isView { return 0 }
+    let weights = n.weights(inputTypes: g.inputTypes(of: id)).reduce(0) { $0 + $1.shape.reduce(1, *) } * 4
+    var scratch = 0
+    switch n.op {
+    case .primaryCaps: scratch = n.type.bytes
+    case .capsule:
+      let x = g.type(of: n.inputs[0]).shape
+      let pairs = x[0] * x[1] * n.attributes.int("caps")
+      scratch = 4 * (pairs * n.attributes.int("dim") + 2 * pairs)
+    default: break
+    }
+    return n.type.bytes + weights + scratch
+  }
+
   /// Roofline time of an op on a device: the slower of compute and memory, plus launches.
   public static func seconds(_ c: OpCost, on d: DeviceDescriptor) -> Double {
-    let compute = c.flops / (d.gflops * 1e9 * efficiency(d.kind))
+    let compute = c.flops / (d.gflops * 1e9 * (d.efficiency ?? efficiency(d.kind)))
     let memory = c.bytes / (d.bandwidthGBs * 1e9)
     return max(compute, memory) + Double(c.launches) * d.launchOverheadSeconds
   }

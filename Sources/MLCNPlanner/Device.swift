@@ -19,10 +19,14 @@ public struct DeviceDescriptor: Codable, Hashable, Sendable {
   public var localMemoryBytes: Int
   /// Fixed cost of one kernel launch.
   public var launchOverheadSeconds: Double
+  /// Fraction of peak our kernels reach on it (nil: the cost model's default for its kind).
+  public var efficiency: Double?
+  /// For real devices: what identifies the device and driver, to key measured op times.
+  public var identity: String?
 
   public init(name: String, kind: DeviceKind, gflops: Double, bandwidthGBs: Double, memoryBytes: Int,
               computeUnits: Int = 1, maxWorkGroupSize: Int = 256, localMemoryBytes: Int = 32 << 10,
-              launchOverheadSeconds: Double? = nil) {
+              launchOverheadSeconds: Double? = nil, efficiency: Double? = nil, identity: String? = nil) {
     self.name = name
     self.kind = kind
     self.gflops = gflops
@@ -32,5 +36,7 @@ public struct DeviceDescriptor: Codable, Hashable, Sendable {
     self.maxWorkGroupSize = maxWorkGroupSize
     self.localMemoryBytes = localMemoryBytes
     self.launchOverheadSeconds = launchOverheadSeconds ?? (kind == .cpu ? 20e-6 : 8e-6)
+    self.efficiency = efficiency
+    self.identity = identity
   }
 }

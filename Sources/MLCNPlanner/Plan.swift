@@ -34,6 +34,8 @@ public struct Plan: Codable, Hashable, Sendable {
   public var batch: Int?
   public var ops: [Op]
   public var lanes: [[String]]
+  /// The device of each lane in `lanes` (lane strategies only).
+  public var laneDevices: [String]?
 
   public init(strategy: String, devices: [String], predictedSeconds: Double, batch: Int?, ops: [Op], lanes: [[String]]) {
     self.version = Plan.currentVersion
@@ -47,6 +49,7 @@ public struct Plan: Codable, Hashable, Sendable {
 
   enum CodingKeys: String, CodingKey {
     case version, strategy, devices, batch, ops, lanes
+    case laneDevices = "lane_devices"
     case predictedSeconds = "predicted_seconds"
   }
 

@@ -1,41 +1,86 @@
-// The placement strategies of `--strategy`, each a function from a graph and devices to
-// a plan. `single` runs everything on the first device.
+// The placement strategies of `--strategy` and the planner's entry point. Each strategy
+// turns a graph and a machine into a device per node; every plan is then scored by the
+// makespan simulator, so all strategies are compared on the same footing.
 
 import MLCNGraph
 
 public enum Strategy: String, CaseIterable, Sendable, Codable {
   case single
+  case lanes
+  case lanesRandom = "lanes-random"
+  case lanesExact = "lanes-exact"
   case auto
 
   public var summary: String {
     switch self {
-    case .single: "every op on the first device"
+    case .single: "every op on the fastest device"
+    case .lanes: "lanes balanced greedily (largest first onto the device that finishes it earliest)"
+    case .lanesRandom: "lanes placed at random (seeded; the MLCN paper's baseline)"
+    case .lanesExact: "lanes placed optimally by branch and bound (groups of up to 16 lanes)"
     case .auto: "the strategy with the best predicted time"
     }
   }
 }
 
+public struct PlanRequest: Sendable {
+  public var strategy: Strategy
+  public var times: TimeModel
+  public var seed: UInt64
+  public init(strategy: Strategy, times: TimeModel, seed: UInt64 = 0) {
+    self.strategy = strategy
+    self.times = times
+    self.seed = seed
+  }
+}
+
 public enum Planner {
-  /// Places every op of `graph` on `devices` by `strategy`.
-  public static func plan(_ graph: Graph, devices: [DeviceDescriptor], strategy: Strategy) throws(PlanError) -> Plan {
-    guard !devices.isEmpty else { throw PlanError("no devices to plan for") }
-    switch strategy {
-    case .single, .auto:
-      return placed(graph, devices: devices, strategy: .single, placement: Array(repeating: 0, count: graph.nodes.count))
+  /// Places every op of `graph` on the machine's devices by the request's strategy.
+  public static func plan(_ graph: Graph, _ request: PlanRequest) throws(PlanError) -> Plan {
+    let machine = request.times.machine
+    guard !machine.devices.isEmpty else { throw PlanError("no devices to plan for") }
+    let analysis = LaneDetection.analyze(graph)
+    switch request.strategy {
+    case .single:
+      let main = machine.mainDevice
+      try MemoryValidator.check(graph, placement: Array(repeating: main, count: graph.nodes.count), machine: machine)
+      return placed(graph, request, .single, Array(repeating: main, count: graph.nodes.count), analysis)
+    case .lanes, .lanesRandom, .lanesExact:
+      let balancer = LaneBalancer(graph: graph, analysis: analysis, times: request.times)
+      let placement = try balancer.placement(request.strategy, seed: request.seed)
+      try MemoryValidator.check(graph, placement: placement, machine: machine)
+      return placed(graph, request, request.strategy, placement, analysis)
+    case .auto:
+      var candidates: [Plan] = []
+      var firstError: PlanError?
+      for s in [Strategy.single, .lanes] where s == .single || (!analysis.lanes.isEmpty && machine.devices.count > 1) {
+        var r = request
+        r.strategy = s
+        do { candidates.append(try plan(graph, r)) } catch { firstError = firstError ?? error }
+      }
+      // Ties go to the simpler plan (listed first).
+      guard let best = candidates.min(by: { $0.predictedSeconds < $1.predictedSeconds * (1 - 1e-9) }) else {
+        throw firstError ?? PlanError("no strategy could place this graph")
+      }
+      return best
     }
   }
 
-  /// A plan from a device index per node, with its predicted time.
-  static func placed(_ g: Graph, devices: [DeviceDescriptor], strategy: Strategy, placement: [Int]) -> Plan {
-    var busy = Array(repeating: 0.0, count: devices.count)
+  /// The plan of a placement, scored by the simulator.
+  static func placed(_ g: Graph, _ request: PlanRequest, _ strategy: Strategy, _ placement: [Int],
+                     _ analysis: LaneAnalysis) -> Plan {
+    let times = request.times
+    let schedule = Simulator.run(g, placement: placement, times: times)
     var ops: [Plan.Op] = []
     for id in g.ids where g[id].op != .input {
-      let d = placement[id.index]
-      let t = CostModel.seconds(CostModel.cost(of: id, in: g), on: devices[d])
-      busy[d] += t
-      ops.append(Plan.Op(name: g[id].name, device: devices[d].name, predictedSeconds: t))
+      let d = schedule.home[id.index]
+      ops.append(Plan.Op(name: g[id].name, device: times.machine.devices[d].name,
+                         predictedSeconds: schedule.finish[id.index] - schedule.start[id.index]))
     }
-    return Plan(strategy: strategy.rawValue, devices: devices.map(\.name), predictedSeconds: busy.max() ?? 0,
-                batch: g.batch, ops: ops, lanes: [])
+    var plan = Plan(strategy: strategy.rawValue, devices: times.machine.devices.map(\.name),
+                    predictedSeconds: schedule.makespan, batch: g.batch, ops: ops, lanes: analysis.names(in: g))
+    if strategy != .single {
+      plan.laneDevices = analysis.lanes.map { times.machine.devices[placement[$0[0].index]].name }
+    }
+    return plan
   }
 }

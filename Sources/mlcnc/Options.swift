@@ -20,6 +20,18 @@ struct DeviceOptions: ParsableArguments {
 
 extension Strategy: ExpressibleByArgument {}
 
+/// The kernel binary cache folder and the measured op times beside it.
+enum Caches {
+  static let kernels = ProgramCache.defaultDirectory(environment: ProcessInfo.processInfo.environment)
+  static var timesFile: URL? { kernels.map(TimingStore.file(in:)) }
+}
+
+/// The real devices selected by `--devices` and the machine they form, with measured op times.
+func realTarget(_ spec: String?) throws -> (devices: [CLDevice], times: TimeModel) {
+  let devices = try CLDevices.select(spec)
+  return (devices, TimeModel(machine: Machine(devices: devices), measured: TimingStore.load(Caches.timesFile)))
+}
+
 struct WeightOptions: ParsableArguments {
   @Option(help: "Weights (.safetensors) with the contract's names. Without it, weights are initialised from --seed.")
   var weights: String?

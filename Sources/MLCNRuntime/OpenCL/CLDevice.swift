@@ -48,7 +48,7 @@ public struct CLDevice: @unchecked Sendable, Hashable {
     DeviceDescriptor(name: name, kind: type, gflops: peakGFLOPS,
                      bandwidthGBs: type == .cpu ? 20 : 300, memoryBytes: globalMemoryBytes,
                      computeUnits: computeUnits, maxWorkGroupSize: maxWorkGroupSize,
-                     localMemoryBytes: localMemoryBytes)
+                     localMemoryBytes: localMemoryBytes, identity: compilerIdentity)
   }
 
   /// What identifies the compiler that builds this device's programs (for the binary cache).
@@ -167,6 +167,22 @@ public enum CLDevices {
     var buf = [CChar](repeating: 0, count: size + 1)
     _ = clGetPlatformInfo(id, cl_platform_info(param), size, &buf, nil)
     return String(cString: buf).trimmingCharacters(in: .whitespaces)
+  }
+}
+
+extension Machine {
+  /// The real machine made of `devices`: devices of one platform share a context and copy
+  /// device to device; across platforms data is staged through the host.
+  public init(devices: [CLDevice]) {
+    var links: [Set<String>: LinkModel] = [:]
+    for a in devices {
+      for b in devices where a.name < b.name {
+        links[[a.name, b.name]] = a.platform == b.platform
+          ? LinkModel(bandwidthGBs: 10, latencySeconds: 20e-6)
+          : LinkModel(bandwidthGBs: 5, latencySeconds: 50e-6)
+      }
+    }
+    self.init(devices: devices.map(\.descriptor), links: links)
   }
 }
 

@@ -32,8 +32,9 @@ struct Compile: ParsableCommand {
       var model = Model(source: source, weights: weights, weightsOrigin: origin, compiledBatch: batch,
                         strategy: strategy, devices: deviceOptions.devices, plan: nil)
       let explicit = try plan.map { path in try Plan.decode(try readPlanFile(path), file: path) }
-      let devices = try CLDevices.select(deviceOptions.devices).map(\.descriptor)
-      let thePlan = try model.plan(for: graph, devices: devices, strategy: strategy, explicit: explicit)
+      let target = try realTarget(deviceOptions.devices)
+      let thePlan = try model.plan(for: graph, times: target.times, strategy: strategy, seed: weightOptions.seed,
+                                   explicit: explicit)
       _ = try thePlan.placement(for: graph)
       model.plan = thePlan
       let compileSeconds = Date().timeIntervalSince(start)

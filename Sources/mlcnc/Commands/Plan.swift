@@ -1,4 +1,5 @@
-// `mlcnc plan`: place a network's ops on devices and export the plan.
+// `mlcnc plan`: place a network's ops on real or virtual devices, print a summary table
+// and export the plan as JSON (readable back with --plan) or Graphviz DOT.
 
 import ArgumentParser
 import Foundation
@@ -11,23 +12,50 @@ import MLCNRuntime
 struct PlanCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "plan",
-    abstract: "Plan where each op runs; print a summary and export JSON or Graphviz DOT.")
+    abstract: "Plan where each op runs; print a per-device table and export JSON or Graphviz DOT.",
+    discussion: """
+      Strategies: \(Strategy.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: "; ")).
+      Plan for this host's OpenCL devices with --devices, or for a machine that need not
+      exist here with --machine M.json (see graphs/machines/). Predicted times come from
+      the makespan simulator, with op times measured by earlier runs where known.
+      """)
 
   @Argument(help: "A network (.mlcn) or package (.mlcnpkg).") var network: String
   @Option(help: "The batch size N.") var batch = 1
-  @OptionGroup var deviceOptions: DeviceOptions
-  @Option(name: .customLong("json"), help: "Write the plan as JSON to this file.") var jsonPath: String?
+  @Option(name: .customLong("devices"), help: "OpenCL devices: ids like 0:0,0:1, or 'all'.") var devices: String?
+  @Option(help: "A machine file describing devices and links (instead of --devices).") var machine: String?
+  @Option(help: "Placement strategy: \(Strategy.allCases.map(\.rawValue).joined(separator: ", ")).") var strategy: Strategy = .auto
+  @Option(help: "Seed for lanes-random.") var seed: UInt64 = 0
+  @Option(help: "Write the plan as Graphviz DOT to this file.") var dot: String?
+  @Option(name: .customLong("json"), help: "Write the plan as JSON to this file (- for stdout).") var jsonPath: String?
+
+  func validate() throws {
+    guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+    if devices != nil && machine != nil { throw ValidationError("give either --devices or --machine, not both") }
+  }
 
   func run() throws {
     try reportingErrors {
-      let source: SourceFile
-      if network.hasSuffix(".mlcn") { source = try SourceFile.load(path: network) }
-      else { source = try Model(package: network).source }
+      let source = network.hasSuffix(".mlcn") ? try SourceFile.load(path: network) : try Model(package: network).source
       let graph = try Compiler.graph(source, options: CompileOptions(batch: batch))
-      let devices = try CLDevices.select(deviceOptions.devices).map(\.descriptor)
-      let plan = try Planner.plan(graph, devices: devices, strategy: deviceOptions.strategy ?? .auto)
-      if let jsonPath { try Data(plan.json().utf8).write(to: URL(fileURLWithPath: jsonPath)) }
-      print("plan for \(graph.name) (batch \(batch)): strategy \(plan.strategy), predicted \(String(format: "%.3f", plan.predictedSeconds * 1000)) ms")
+      let times = try machine.map { TimeModel(machine: try Machine.load($0)) } ?? realTarget(devices).times
+      let plan = try Planner.plan(graph, PlanRequest(strategy: strategy, times: times, seed: seed))
+      let report = try PlanReport(graph: graph, plan: plan, times: times)
+      if let jsonPath {
+        if jsonPath == "-" { print(plan.json(), terminator: "") } else { try writeText(plan.json(), to: jsonPath) }
+      }
+      if let dot { try writeText(report.dot(), to: dot) }
+      guard jsonPath != "-" else { return }
+      let lanes = LaneDetection.analyze(graph)
+      print("plan for \(graph.name) (batch \(batch)): strategy \(plan.strategy), predicted \(String(format: "%.3f", plan.predictedSeconds * 1000)) ms per batch; "
+        + "\(lanes.lanes.count) lanes detected" + (lanes.nestingDepth > 1 ? " (lanes nested \(lanes.nestingDepth) deep; the outer ones are balanced)" : ""))
+      print(report.table(), terminator: "")
     }
+  }
+}
+
+func writeText(_ text: String, to path: String) throws {
+  do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+    throw ValidationError("cannot write \(path): \(error.localizedDescription)")
   }
 }

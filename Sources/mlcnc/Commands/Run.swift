@@ -60,9 +60,9 @@ struct Run: ParsableCommand {
       }
       let outputPaths = try namedPaths(outputs, names: graph.outputs.map(\.name), what: "output")
 
-      let devices = try CLDevices.select(deviceOptions.devices ?? storedDevices(model))
+      let (devices, times) = try realTarget(deviceOptions.devices ?? storedDevices(model))
       let explicit = try plan.map { path in try Plan.decode(try readPlanFile(path), file: path) }
-      let thePlan = try model.plan(for: graph, devices: devices.map(\.descriptor), strategy: deviceOptions.strategy,
+      let thePlan = try model.plan(for: graph, times: times, strategy: deviceOptions.strategy, seed: weightOptions.seed,
                                    explicit: explicit)
       let used = try thePlan.devices.map { name in
         guard let d = devices.first(where: { $0.name == name }) else {
@@ -73,21 +73,24 @@ struct Run: ParsableCommand {
       let placement = try thePlan.placement(for: graph)
 
       let setupStart = Date()
-      let cache = ProgramCache(directory: ProgramCache.defaultDirectory(environment: ProcessInfo.processInfo.environment))
+      let cache = ProgramCache(directory: Caches.kernels)
       let executor = try Executor(graph: graph, placement: placement, devices: used, weights: model.weights, programs: cache)
       let setupSeconds = Date().timeIntervalSince(setupStart)
 
       var start = Date()
       var results = try executor.run(tensors)
       let firstSeconds = Date().timeIntervalSince(start)
-      var times: [Double] = []
+      var runTimes: [Double] = []
       for _ in 0..<repeatCount {
         start = Date()
         results = try executor.run(tensors)
-        times.append(Date().timeIntervalSince(start))
+        runTimes.append(Date().timeIntervalSince(start))
       }
-      let perBatch = times.isEmpty ? firstSeconds : times.sorted()[times.count / 2]
+      let perBatch = runTimes.isEmpty ? firstSeconds : runTimes.sorted()[runTimes.count / 2]
 
+      var measured = times.measured
+      TimingStore.record(executor.timings(), graph: graph, devices: used, into: &measured)
+      TimingStore.save(measured, to: Caches.timesFile)
       for (name, path) in outputPaths { try NPY.write(results[name]!, to: path) }
       if let trace { try Trace.write(executor.timings(), to: trace) }
 
@@ -99,7 +102,7 @@ struct Run: ParsableCommand {
         }
         printJSON(["network": graph.name, "batch": batch, "devices": used.map(\.name), "strategy": thePlan.strategy,
                    "seconds_per_batch": perBatch, "first_run_seconds": firstSeconds, "setup_seconds": setupSeconds,
-                   "runs": times.count + 1, "kernels_compiled": cache.compiledFromSource,
+                   "runs": runTimes.count + 1, "kernels_compiled": cache.compiledFromSource,
                    "kernels_loaded_from_cache": cache.loadedFromDisk, "outputs": outs])
         return
       }
@@ -109,7 +112,7 @@ struct Run: ParsableCommand {
       for (name, path) in outputPaths { print("\(name): \(results[name]!.shape) -> \(path)") }
       let devs = used.map { "\($0.name) (\($0.deviceName))" }.joined(separator: ", ")
       print(String(format: "time per batch: %.3f ms (batch %d, %@, %@)", perBatch * 1000, batch,
-                   times.isEmpty ? "first run" : "median of \(times.count) runs", devs))
+                   runTimes.isEmpty ? "first run" : "median of \(runTimes.count) runs", devs))
       printError(String(format: "setup %.3f s (%d kernels compiled, %d loaded from cache), first run %.3f s",
                         setupSeconds, cache.compiledFromSource, cache.loadedFromDisk, firstSeconds))
     }

@@ -1,0 +1,46 @@
+// How long an op takes on a device: a measured time when one is known for that device
+// and op signature (profiled OpenCL events, cached per device), else the roofline estimate.
+
+import Foundation
+import MLCNGraph
+
+/// Measured op times: device identity -> op signature -> seconds.
+public struct MeasuredTimes: Codable, Sendable, Hashable {
+  public var devices: [String: [String: Double]] = [:]
+  public init() {}
+
+  /// What makes two ops cost the same: kind, operand shapes, result shape, attributes.
+  public static func signature(_ id: ValueID, in g: Graph) -> String {
+    let n = g[id]
+    let attrs = n.attributes.values.keys.sorted().map { "\($0)=\(n.attributes.values[$0]!)" }.joined(separator: ",")
+    return "\(n.op.rawValue)(\(g.inputTypes(of: id).map(\.description).joined(separator: ";")))->\(n.type){\(attrs)}"
+  }
+
+  public func seconds(_ id: ValueID, in g: Graph, device: DeviceDescriptor) -> Double? {
+    guard let key = device.identity else { return nil }
+    return devices[key]?[Self.signature(id, in: g)]
+  }
+
+  /// Records a measurement, keeping the fastest seen (the least disturbed by other load).
+  public mutating func record(_ seconds: Double, signature: String, device identity: String) {
+    let old = devices[identity]?[signature]
+    devices[identity, default: [:]][signature] = min(old ?? .infinity, seconds)
+  }
+}
+
+public struct TimeModel: Sendable {
+  public var machine: Machine
+  public var measured: MeasuredTimes
+
+  public init(machine: Machine, measured: MeasuredTimes = MeasuredTimes()) {
+    self.machine = machine
+    self.measured = measured
+  }
+
+  /// Seconds for node `id` of `g` on device `d` (an index into the machine's devices).
+  public func seconds(_ id: ValueID, in g: Graph, device d: Int) -> Double {
+    let dev = machine.devices[d]
+    if let t = measured.seconds(id, in: g, device: dev) { return t }
+    return CostModel.seconds(CostModel.cost(of: id, in: g), on: dev)
+  }
+}
