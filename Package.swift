@@ -7,7 +7,8 @@ let package = Package(
   name: "mlcnc",
   platforms: [.macOS(.v13)],
   products: [
-    .executable(name: "mlcnc", targets: ["mlcnc"])
+    .executable(name: "mlcnc", targets: ["mlcnc"]),
+    .executable(name: "mlcnc-bench", targets: ["mlcnc-bench"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -29,6 +30,10 @@ let package = Package(
             dependencies: ["MLCNFrontend", "MLCNGraph", "MLCNPlanner", "MLCNCodegen", "MLCNRuntime", "MLCNFormats"]),
     .executableTarget(name: "mlcnc", dependencies: [
       "MLCNFrontend", "MLCNGraph", "MLCNPlanner", "MLCNCodegen", "MLCNRuntime", "MLCNFormats", "MLCNDriver",
+      .product(name: "ArgumentParser", package: "swift-argument-parser"),
+    ]),
+    .executableTarget(name: "mlcnc-bench", dependencies: [
+      "MLCNFrontend", "MLCNGraph", "MLCNPlanner", "MLCNDriver",
       .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ]),
     .testTarget(name: "MLCNFrontendTests", dependencies: ["MLCNFrontend"]),

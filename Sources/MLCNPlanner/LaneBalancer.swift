@@ -3,8 +3,10 @@
 //  - greedy: largest lane first, onto the device where it would finish earliest;
 //  - random: each lane on a device drawn at random (seeded): the MLCN paper's baseline;
 //  - exact: branch and bound over all assignments, to grade the heuristics.
-// A lane's cost on a device counts its ops and, off the main device, moving its inputs
-// there and its results back. Groups of lanes (fork..join) are balanced one after another.
+// A lane's cost on a device counts its ops and, off the main device, moving its results
+// back; a device's first lane of a group also pays for moving the values the group's lanes
+// share (graph inputs excepted: the host writes those to every device). Groups of lanes
+// (fork..join) are balanced one after another.
 
 import Foundation
 import MLCNGraph
@@ -19,6 +21,8 @@ struct LaneBalancer {
   let memory: [Int]
   /// Lanes of each group, by index into `analysis.lanes`.
   let groups: [[Int]]
+  /// setup[g][d]: moving the values group g's lanes read from outside onto device d.
+  let setup: [[Double]]
 
   static let exactLimit = 16
 
@@ -39,18 +43,27 @@ struct LaneBalancer {
     let users = graph.users()
     var cost: [[Double]] = []
     var memory: [Int] = []
-    for lane in analysis.lanes {
-      let members = Set(lane.map(\.index))
-      // Values the lane reads from outside, and its values read outside.
-      let inBytes = Set(lane.flatMap { graph[$0].inputs }.filter { !members.contains($0.index) }).map { graph.type(of: $0).bytes }
-      let outBytes = lane.filter { v in users[v.index].contains { !members.contains($0.index) } || graph.outputs.contains { $0.value == v } }
-        .map { graph.type(of: $0).bytes }
-      cost.append(machine.devices.indices.map { d in
-        let compute = lane.reduce(0.0) { $0 + times.seconds($1, in: graph, device: d) }
-        let moves = (inBytes + outBytes).reduce(0.0) { $0 + machine.transferSeconds($1, from: main, to: d) }
-        return compute + moves
-      })
-      memory.append(lane.reduce(0) { $0 + CostModel.memoryBytes(of: $1, in: graph) })
+    var shared: [[ValueID]] = Array(repeating: [], count: groups.count)
+    for (gi, group) in groups.enumerated() {
+      for l in group {
+        let lane = analysis.lanes[l]
+        let members = Set(lane.map(\.index))
+        // Values the lane reads from outside (graph inputs are written to every device by
+        // the host), and its values read outside.
+        let reads = Set(lane.flatMap { graph[$0].inputs }.filter { !members.contains($0.index) && graph[$0].op != .input })
+        shared[gi] = Array(Set(shared[gi]).union(reads)).sorted()
+        let outBytes = lane.filter { v in users[v.index].contains { !members.contains($0.index) } || graph.outputs.contains { $0.value == v } }
+          .map { graph.type(of: $0).bytes }
+        cost.append(machine.devices.indices.map { d in
+          let compute = lane.reduce(0.0) { $0 + times.seconds($1, in: graph, device: d) }
+          return compute + outBytes.reduce(0.0) { $0 + machine.transferSeconds($1, from: d, to: main) }
+        })
+        memory.append(lane.reduce(0) { $0 + CostModel.memoryBytes(of: $1, in: graph) })
+      }
+    }
+    // A device that runs any lane of a group first receives the values its lanes share.
+    setup = shared.map { values in
+      machine.devices.indices.map { d in values.reduce(0.0) { $0 + machine.transferSeconds(graph.type(of: $1).bytes, from: main, to: d) } }
     }
     self.cost = cost
     self.memory = memory
@@ -96,22 +109,27 @@ struct LaneBalancer {
 
   /// Greedy: largest lane first (by its cost on the main device), onto the device where it finishes first.
   func greedy(_ group: [Int], _ used: inout [Int]) throws(PlanError) -> [Int] {
+    let gi = groupIndex(group)
     var load = Array(repeating: 0.0, count: times.machine.devices.count)
     var chosen = Array(repeating: main, count: group.count)
     let order = group.indices.sorted { cost[group[$0]][main] > cost[group[$1]][main] }
+    // A device's finish time with lane l added (paying the setup on its first lane).
+    func finish(_ l: Int, _ d: Int) -> Double { load[d] + cost[l][d] + (load[d] == 0 ? setup[gi][d] : 0) }
     for k in order {
       let l = group[k]
       var best: Int?
       for d in load.indices where fits(l, d, used) {
-        if best == nil || load[d] + cost[l][d] < load[best!] + cost[l][best!] - 1e-15 { best = d }
+        if best == nil || finish(l, d) < finish(l, best!) - 1e-15 { best = d }
       }
       guard let d = best else { throw noRoom(l, used) }
       chosen[k] = d
-      load[d] += cost[l][d]
+      load[d] = finish(l, d)
       used[d] += memory[l]
     }
     return chosen
   }
+
+  func groupIndex(_ group: [Int]) -> Int { groups.firstIndex(of: group)! }
 
   /// Random: each lane on a uniformly drawn device that has room for it.
   func random(_ group: [Int], _ used: inout [Int], _ rng: inout SplitMix64) throws(PlanError) -> [Int] {
@@ -134,9 +152,10 @@ struct LaneBalancer {
     var greedyUsed = used
     let start = try greedy(group, &greedyUsed)
     let devices = times.machine.devices.count
+    let setup = self.setup[groupIndex(group)]
     func makespan(_ a: [Int]) -> Double {
       var load = Array(repeating: 0.0, count: devices)
-      for (k, d) in a.enumerated() { load[d] += cost[group[k]][d] }
+      for (k, d) in a.enumerated() { load[d] += cost[group[k]][d] + (load[d] == 0 ? setup[d] : 0) }
       return load.max() ?? 0
     }
     var best = start, bestTime = makespan(start)
@@ -145,7 +164,7 @@ struct LaneBalancer {
     var suffixMin = Array(repeating: 0.0, count: order.count + 1)
     for i in stride(from: order.count - 1, through: 0, by: -1) { suffixMin[i] = suffixMin[i + 1] + minCost[i] }
     // Devices that are interchangeable: same costs for every lane of the group and same memory.
-    let signature = (0..<devices).map { d in group.map { cost[$0][d] } + [Double(times.machine.devices[d].memoryBytes - used[d])] }
+    let signature = (0..<devices).map { d in group.map { cost[$0][d] } + [setup[d], Double(times.machine.devices[d].memoryBytes - used[d])] }
     var load = Array(repeating: 0.0, count: devices)
     var mem = used
     var current = Array(repeating: main, count: group.count)
@@ -164,10 +183,11 @@ struct LaneBalancer {
           if triedEmpty.contains(signature[d]) { continue }
           triedEmpty.append(signature[d])
         }
-        if load[d] + cost[l][d] >= bestTime - 1e-15 { continue }
-        load[d] += cost[l][d]; mem[d] += memory[l]; current[k] = d
+        let add = cost[l][d] + (load[d] == 0 ? setup[d] : 0)
+        if load[d] + add >= bestTime - 1e-15 { continue }
+        load[d] += add; mem[d] += memory[l]; current[k] = d
         search(i + 1)
-        load[d] -= cost[l][d]; mem[d] -= memory[l]
+        load[d] -= add; mem[d] -= memory[l]
       }
     }
     search(0)

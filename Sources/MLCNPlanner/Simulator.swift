@@ -8,8 +8,9 @@
 //  3. An operand produced on another device arrives after a transfer: a task on the link
 //     between the two devices (links are busy one transfer at a time), done once per
 //     value and device.
-//  4. Views cost nothing and live on their operand's device; inputs start on their device
-//     at time zero. The makespan is when the last output is ready.
+//  4. Views cost nothing and live on their operand's device. Inputs are written by the
+//     host to every device that reads them before the batch starts: ready at time zero.
+//     The makespan is when the last output is ready.
 
 import MLCNGraph
 
@@ -56,7 +57,7 @@ public enum Simulator {
       var ready = deviceFree[d]
       for operand in node.inputs {
         let src = home[operand.index]
-        if src == d { ready = max(ready, finish[operand.index]); continue }
+        if src == d || g[operand].op == .input { ready = max(ready, finish[operand.index]); continue }
         let key = operand.index * machine.devices.count + d
         if arrival[key] == nil {
           let bytes = g.type(of: operand).bytes

@@ -16,7 +16,7 @@ let cpu = DeviceDescriptor(name: "cpu0", kind: .cpu, gflops: 100, bandwidthGBs: 
 
 @Test func singlePlanPlacesEveryOpAndRoundTrips() throws {
   let g = try graph("network t\ninput x: [N, 4]\na = dense(x, units=3)\nb = relu(a)\nf = flatten(b)\noutput f\n")
-  let plan = try Planner.plan(g, devices: [cpu], strategy: .single)
+  let plan = try Planner.plan(g, PlanRequest(strategy: .single, times: TimeModel(machine: Machine(devices: [cpu]))))
   #expect(plan.ops.map(\.name) == ["b", "f"])
   #expect(try plan.placement(for: g) == [0, 0, 0])
   let back = try Plan.decode(Data(plan.json().utf8), file: "p.json")
