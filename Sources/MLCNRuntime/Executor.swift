@@ -6,7 +6,8 @@
 //  1. One context per platform over the chosen devices, one in-order queue per device.
 //  2. Each value gets a home device: where its node runs (views: their operand's home).
 //  3. Codegen gives each node its launches; each value read on a device other than its
-//     home gets a copy there, filled by a transfer step just before its first reader.
+//     home gets a copy there, filled by a transfer step just before its first reader
+//     (graph inputs are instead written by the host to every device that reads them).
 //  4. Steps are kept in graph order; a step waits on the events of the buffers it reads
 //     that another queue wrote, so independent lanes run concurrently on their devices.
 
@@ -143,7 +144,8 @@ public final class Executor {
     let bytes = graph[v].type.bytes
     let dst = try CLBuffer(context: queues[d].context, bytes: bytes, device: devices[d].name, purpose: "copy of \(graph[v].name)")
     valueBuffers[key] = dst
-    // Inputs are written on their home device at the start of a run, so a copy works for them too.
+    // Inputs come from the host: it writes every copy at the start of a run.
+    if graph[v].op == .input { return }
     steps.append(Step(action: .copy(from: src, to: dst, bytes: bytes, sameContext: queues[from].context === queues[d].context,
                                     fromDevice: from),
                       device: d, node: graph[v].name, label: "transfer \(devices[from].name)->\(devices[d].name)",
@@ -191,8 +193,11 @@ public final class Executor {
       guard t.shape == node.type.shape else {
         throw RuntimeError("input '\(node.name)' has shape \(t.shape), the network expects \(node.type.shape)")
       }
-      let key = BufferKey(value: id, device: home[id.index])
-      written[key] = try queues[home[id.index]].write(valueBuffers[key]!, t.data, label: "input \(node.name)")
+      for d in devices.indices {
+        let key = BufferKey(value: id, device: d)
+        guard let buffer = valueBuffers[key] else { continue }
+        written[key] = try queues[d].write(buffer, t.data, label: "input \(node.name)")
+      }
     }
     var events: [(Step, CLEvent)] = []
     for step in steps {

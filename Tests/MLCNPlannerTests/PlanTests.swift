@@ -37,3 +37,20 @@ let cpu = DeviceDescriptor(name: "cpu0", kind: .cpu, gflops: 100, bandwidthGBs: 
   let json = #"{"version": 99, "strategy": "single", "devices": [], "predicted_seconds": 0, "ops": [], "lanes": []}"#
   #expect { _ = try Plan.decode(Data(json.utf8), file: "p.json") } throws: { ($0 as? PlanError)?.message.contains("version 99") == true }
 }
+
+@Test func measuredTimesReplaceTheRoofline() throws {
+  let g = try graph("network t\ninput x: [N, 1, 16, 16]\na = conv2d(x, filters=4, kernel=3)\nb = conv2d(x, filters=4, kernel=3)\nc = add(a, b)\noutput c\n")
+  var dev = cpu
+  dev.identity = "PoCL|cpu|test"
+  var measured = MeasuredTimes()
+  let a = ValueID(1)
+  measured.record(0.5, signature: MeasuredTimes.signature(a, in: g), device: "PoCL|cpu|test")
+  measured.record(0.7, signature: MeasuredTimes.signature(a, in: g), device: "PoCL|cpu|test")
+  let times = TimeModel(machine: Machine(devices: [dev]), measured: measured)
+  #expect(times.seconds(a, in: g, device: 0) == 0.5, "keeps the fastest measurement")
+  // b has the same signature as a (same op, shapes, attributes): it gets the measurement too.
+  #expect(times.seconds(ValueID(2), in: g, device: 0) == 0.5)
+  #expect(times.seconds(ValueID(3), in: g, device: 0) == CostModel.seconds(CostModel.cost(of: ValueID(3), in: g), on: dev))
+  let roofline = TimeModel(machine: Machine(devices: [cpu]), measured: measured)
+  #expect(roofline.seconds(a, in: g, device: 0) < 0.01, "a virtual device has no measurements")
+}

@@ -11,8 +11,10 @@ import MLCNRuntime
 enum TestSupport {
   static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-  /// PoCL needs a writable cache folder before the first OpenCL call.
+  /// PoCL needs a writable cache folder before the first OpenCL call; two PoCL devices
+  /// (unless the caller chose otherwise) let split plans run in-process.
   static let environmentReady: Bool = {
+    if ProcessInfo.processInfo.environment["POCL_DEVICES"] == nil { setenv("POCL_DEVICES", "pthread pthread", 1) }
     if ProcessInfo.processInfo.environment["POCL_CACHE_DIR"] == nil {
       let dir = root.appending(path: ".build/pocl-cache").path
       try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

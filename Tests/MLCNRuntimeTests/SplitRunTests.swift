@@ -1,0 +1,40 @@
+// Split and unsplit runs must agree: the same graph on one device and with its lanes
+// spread over two devices (copies between devices, concurrent queues) gives the same
+// outputs, and the trace shows both devices at work.
+
+import Foundation
+import Testing
+import MLCNDriver
+import MLCNFormats
+import MLCNFrontend
+import MLCNGraph
+import MLCNPlanner
+import MLCNRuntime
+
+@Test(arguments: ["mlcn4.mlcn", "mlcn_hetero.mlcn"])
+func lanesOverTwoDevicesMatchOneDevice(_ file: String) throws {
+  let devices = try TestSupport.devices()
+  try #require(devices.count >= 2, "needs two OpenCL devices (POCL_DEVICES=\"pthread pthread\")")
+  let pair = Array(devices.prefix(2))
+  let g = try Compiler.graph(path: TestSupport.root.appending(path: "graphs/\(file)").path, options: CompileOptions(batch: 3))
+  let weights = Weights.initialize(g, seed: 7)
+  var rng = SystemRandomNumberGenerator()
+  let x = HostTensor(shape: [3, 1, 28, 28], data: (0..<(3 * 784)).map { _ in Float.random(in: 0..<1, using: &rng) })
+  let cache = ProgramCache(directory: nil)
+
+  let one = try Executor(graph: g, placement: Array(repeating: 0, count: g.nodes.count), devices: [pair[0]],
+                         weights: weights, programs: cache).run(["x": x])
+
+  let plan = try Planner.plan(g, PlanRequest(strategy: .lanes, times: TimeModel(machine: Machine(devices: pair))))
+  let placement = try plan.placement(for: g)
+  #expect(Set(placement).count == 2, "the lanes plan should use both devices")
+  let split = try Executor(graph: g, placement: placement, devices: pair, weights: weights, programs: cache)
+  let two = try split.run(["x": x])
+  #expect(two == one, "split run differs from the unsplit one")
+
+  let timings = split.timings()
+  #expect(Set(timings.map(\.device)) == Set(pair.map(\.name)))
+  #expect(timings.contains { $0.kernel.hasPrefix("transfer") })
+  let trace = try JSONSerialization.jsonObject(with: Trace.json(timings)) as? [String: Any]
+  #expect((trace?["traceEvents"] as? [Any])?.count ?? 0 > timings.count)
+}
