@@ -39,7 +39,11 @@ public struct CompiledPackage: Sendable {
   }
 
   public static func read(_ path: String) throws(FormatError) -> CompiledPackage {
-    let file = try Safetensors.read(path)
+    let file: TensorFile
+    do { file = try Safetensors.read(path) } catch {
+      guard error.message.hasPrefix("not a valid safetensors file") || error.message.hasPrefix("truncated") else { throw error }
+      throw FormatError(path, "not a valid mlcnc package (\(error.message)); compile one with `mlcnc compile NET.mlcn -o \(path)`")
+    }
     let m = file.metadata
     guard m["format"] == format else { throw FormatError(path, "not an mlcnc package (compile one with `mlcnc compile NET.mlcn -o \(path)`)") }
     guard m["version"] == "\(version)" else {

@@ -47,7 +47,10 @@ public struct Model: Sendable {
   /// made for this batch and these devices, else a new one by `strategy`.
   public func plan(for graph: Graph, times: TimeModel, strategy: Strategy?, seed: UInt64 = 0,
                    explicit: Plan?) throws -> Plan {
-    if let explicit { return explicit }
+    if let explicit {
+      try Planner.validate(explicit, for: graph, machine: times.machine)
+      return explicit
+    }
     let names = times.machine.devices.map(\.name)
     if strategy == nil, let plan, plan.batch == graph.batch, plan.devices == names { return plan }
     return try Planner.plan(graph, PlanRequest(strategy: strategy ?? self.strategy, times: times, seed: seed))

@@ -6,11 +6,13 @@ import MLCNFormats
 import MLCNGraph
 
 public enum Weights {
-  /// Loads `path` and checks that it holds every weight of `graph` with the right shape.
-  public static func load(_ path: String, for graph: Graph) throws(FormatError) -> [String: HostTensor] {
+  /// Loads `path` and checks that it holds every weight of `graph` with the right shape;
+  /// also returns the names of tensors the graph does not use.
+  public static func load(_ path: String, for graph: Graph) throws(FormatError) -> (weights: [String: HostTensor], unused: [String]) {
     let file = try Safetensors.read(path)
     try validate(file.tensors, for: graph, file: path)
-    return file.tensors
+    let needed = Set(graph.weights().map(\.name))
+    return (file.tensors, file.tensors.keys.filter { !needed.contains($0) }.sorted())
   }
 
   public static func validate(_ tensors: [String: HostTensor], for graph: Graph, file: String) throws(FormatError) {

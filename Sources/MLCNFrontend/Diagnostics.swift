@@ -16,12 +16,23 @@ public struct SourceFile: Sendable {
 
   /// Reads a file; a missing file or one that is not UTF-8 text becomes a diagnostic.
   public static func load(path: String) throws(DiagnosticError) -> SourceFile {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+      throw DiagnosticError(file: path, message: "no such file")
+    }
+    guard !isDirectory.boolValue else { throw DiagnosticError(file: path, message: "is a directory, not a file") }
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw DiagnosticError(file: path, message: "cannot read file")
+      throw DiagnosticError(file: path, message: "cannot read file (permission denied?)")
     }
     guard let text = String(data: data, encoding: .utf8) else {
+      // Point at the first bad byte: line and column of the valid text before it.
       let offset = firstInvalidUTF8Offset(data)
-      throw DiagnosticError(file: path, message: "not a UTF-8 text file (invalid byte at offset \(offset))")
+      let before = String(decoding: data.prefix(offset), as: UTF8.self)
+      let lossy = SourceFile(path: path, text: String(decoding: data, as: UTF8.self))
+      let line = before.filter(\.isNewline).count + 1
+      let column = (before.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).last?.count ?? 0) + 1
+      throw DiagnosticError(source: lossy, Diagnostic(SourceLocation(line: line, column: column),
+                                                       "not a UTF-8 text file (invalid byte 0x\(String(data[data.startIndex + offset], radix: 16)) at offset \(offset))"))
     }
     return SourceFile(path: path, text: text)
   }
@@ -81,8 +92,11 @@ public struct DiagnosticError: Error, Sendable, CustomStringConvertible {
     guard loc.line > 0 else { return "\(file): error: \(diagnostic.message)" }
     var out = "\(file):\(loc.line):\(loc.column): error: \(diagnostic.message)"
     if !sourceLine.isEmpty {
-      let printable = String(sourceLine.map { $0 == "\t" ? " " : ($0.isASCII && $0.asciiValue! < 32 ? " " : $0) })
-      out += "\n\(printable)\n" + String(repeating: " ", count: max(0, loc.column - 1)) + "^"
+      // Tabs stay tabs in both lines so the caret lines up in a terminal; other control
+      // characters become spaces.
+      let printable = sourceLine.map { $0 == "\t" || !($0.isASCII && $0.asciiValue! < 32) ? $0 : " " }
+      let caret = printable.prefix(max(0, loc.column - 1)).map { $0 == "\t" ? "\t" : " " }.joined()
+      out += "\n" + String(printable) + "\n" + caret + "^"
     }
     return out
   }

@@ -120,6 +120,7 @@ public struct Parser {
       switch token.kind {
       case .integer(let n):
         guard n > 0 else { throw error("dimension must be positive, got \(n)") }
+        guard n <= Int(Int32.max) else { throw error("dimension \(n) is too large (at most \(Int32.max))") }
         dims.append(.fixed(n)); advance()
       case .identifier("N"): dims.append(.batch); advance()
       default: throw error("expected a dimension (an integer or N), found \(token.spelling)")
@@ -149,6 +150,9 @@ public struct Parser {
       let countLoc = token.location
       let n = try expectInteger("the number of lanes")
       guard n >= 1 else { throw error("number of lanes must be at least 1, got \(n)", at: countLoc) }
+      guard n <= Parser.maxLanes else {
+        throw error("number of lanes must be at most \(Parser.maxLanes), got \(n)", at: countLoc)
+      }
       count = n
       try expectSymbol("]", "after the number of lanes")
     }
@@ -212,8 +216,12 @@ public struct Parser {
     return CallArgument(key: nil, value: Value(.identifier(key.text), at: loc), location: loc)
   }
 
+  /// Limits that keep absurd input from exhausting time or the stack.
+  public static let maxLanes = 4096
+  public static let maxListDepth = 32
+
   /// value := ['-'] INT | ['-'] FLOAT | IDENT | STRING | '[' value { ',' value } ']'
-  mutating func parseValue() throws(DiagnosticError) -> Value {
+  mutating func parseValue(depth: Int = 0) throws(DiagnosticError) -> Value {
     let loc = token.location
     switch token.kind {
     case .integer(let i): advance(); return Value(.int(i), at: loc)
@@ -228,12 +236,13 @@ public struct Parser {
       default: throw error("expected a number after '-', found \(token.spelling)")
       }
     case .symbol("["):
+      guard depth < Parser.maxListDepth else { throw error("lists nested more than \(Parser.maxListDepth) deep") }
       advance()
       var items: [Value] = []
       if isSymbol("]") { throw error("empty list") }
       repeat {
         if !items.isEmpty { advance() }
-        items.append(try parseValue())
+        items.append(try parseValue(depth: depth + 1))
       } while isSymbol(",")
       try expectSymbol("]", "to close the list")
       return Value(.list(items), at: loc)

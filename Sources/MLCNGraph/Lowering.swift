@@ -72,6 +72,7 @@ private struct State {
           }
           dims.append(n)
         }
+        try checkSize(TensorType(dims), what: "input '\(name.text)'", at: shapeLoc)
         let id = append(Node(name: name.text, op: .input, inputs: [], attributes: Attributes(),
                              type: TensorType(dims), lane: nil, location: name.location))
         global.bindings[name.text] = (.value(id), name.location)
@@ -205,13 +206,29 @@ private struct State {
       if let i = error.operand, i < operandLocs.count { loc = operandLocs[i] }
       throw self.error(loc, "\(kind.rawValue): \(error.message)")
     }
+    try checkSize(type, what: "the result of \(kind.rawValue)", at: op.location)
+    for w in def.weights(inputs: inputTypes, attributes: attrs) {
+      try checkSize(TensorType(w.shape), what: "its \(w.suffix)", at: op.location)
+    }
     return append(Node(name: prefix + name.text, op: kind, inputs: operands, attributes: attrs, type: type,
                        lane: lane, location: name.location))
+  }
+
+  /// Rejects tensors too large for the kernels' 32-bit indexing (and for memory).
+  func checkSize(_ t: TensorType, what: String, at loc: SourceLocation) throws(DiagnosticError) {
+    let dims = t.shape.map(String.init).joined(separator: ", ")
+    guard let n = t.checkedCount, n <= Limits.maxElements else {
+      throw error(loc, "\(what) would be [\(dims)], too large: mlcnc handles tensors of at most \(Limits.maxElements) elements")
+    }
+    _ = n
   }
 
   /// Converts a source value to an attribute of the parameter's kind.
   func convert(_ v: Value, _ spec: ParamSpec) throws(DiagnosticError) -> AttrValue {
     let bad = error(v.location, "parameter '\(spec.name)' expects \(spec.kind.expectation), got \(v.spelling)")
+    if let big = largestInteger(v), big > Limits.maxInteger {
+      throw error(v.location, "parameter '\(spec.name)' is too large: \(big) (at most \(Limits.maxInteger))")
+    }
     switch spec.kind {
     case .int(let min):
       guard case .int(let i) = v.kind, i >= min else { throw bad }
@@ -249,6 +266,15 @@ private struct State {
         throw error(v.location, "parameter '\(spec.name)' may contain at most one -1")
       }
       return .ints(dims)
+    }
+  }
+
+  /// The largest absolute integer in a value (lists included).
+  func largestInteger(_ v: Value) -> Int? {
+    switch v.kind {
+    case .int(let i): return i == Int.min ? Int.max : abs(i)
+    case .list(let items): return items.compactMap(largestInteger).max()
+    default: return nil
     }
   }
 

@@ -7,8 +7,27 @@ public struct TensorType: Hashable, Sendable, CustomStringConvertible {
   public init(_ shape: [Int]) { self.shape = shape }
   public var rank: Int { shape.count }
   public var count: Int { shape.reduce(1, *) }
+  /// The element count, or nil when it does not fit in an Int.
+  public var checkedCount: Int? { checkedProduct(shape) }
   public var bytes: Int { count * 4 }
   public var description: String { "f32[" + shape.map(String.init).joined(separator: ", ") + "]" }
+}
+
+/// Sizes mlcnc accepts: kernels index tensors with 32-bit integers.
+public enum Limits {
+  public static let maxInteger = Int(Int32.max)
+  public static let maxElements = Int(Int32.max)
+}
+
+/// The product of `values`, or nil on overflow.
+public func checkedProduct<S: Sequence>(_ values: S) -> Int? where S.Element == Int {
+  var p = 1
+  for v in values {
+    let (r, overflow) = p.multipliedReportingOverflow(by: v)
+    if overflow { return nil }
+    p = r
+  }
+  return p
 }
 
 /// A value is identified by the index of the node that defines it.

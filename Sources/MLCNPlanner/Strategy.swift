@@ -65,6 +65,17 @@ public enum Planner {
     }
   }
 
+  /// Checks a plan made elsewhere (read from JSON) against a graph and machine: every op
+  /// placed on a device the machine has, and each device's memory enough.
+  public static func validate(_ plan: Plan, for g: Graph, machine: Machine) throws(PlanError) {
+    let names = machine.devices.map(\.name)
+    for d in plan.devices where !names.contains(d) {
+      throw PlanError("the plan uses device '\(d)', which is not among the devices (\(names.joined(separator: ", ")))")
+    }
+    let placement = try plan.placement(for: g).map { names.firstIndex(of: plan.devices[$0])! }
+    try MemoryValidator.check(g, placement: placement, machine: machine)
+  }
+
   /// The plan of a placement, scored by the simulator.
   static func placed(_ g: Graph, _ request: PlanRequest, _ strategy: Strategy, _ placement: [Int],
                      _ analysis: LaneAnalysis) -> Plan {

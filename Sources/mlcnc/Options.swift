@@ -43,9 +43,16 @@ struct WeightOptions: ParsableArguments {
 /// Runs a command body, turning any error into one message on stderr and exit code 1.
 func reportingErrors(_ body: () throws -> Void) throws {
   do { try body() } catch let e as ExitCode { throw e } catch let e as CleanExit { throw e } catch {
-    printError(String(describing: error))
+    printError(errorMessage(error))
     throw ExitCode(1)
   }
+}
+
+/// An error as one message: our error types say `error:` themselves (after the file when
+/// there is one); anything else gets the prefix here.
+func errorMessage(_ error: Error) -> String {
+  let text = (error as? ValidationError)?.message ?? String(describing: error)
+  return text.hasPrefix("error: ") || text.contains(": error: ") ? text : "error: " + text
 }
 
 func printError(_ s: String) { FileHandle.standardError.write((s + "\n").data(using: .utf8)!) }
@@ -59,7 +66,18 @@ func printJSON(_ object: Any) {
 
 /// Weights for `graph`: from a file, or the seeded initialisation (announced on stderr).
 func weightsFor(_ graph: Graph, _ options: WeightOptions) throws -> (weights: [String: HostTensor], origin: String) {
-  if let path = options.weights { return (try Weights.load(path, for: graph), path) }
+  if let path = options.weights {
+    let (weights, unused) = try Weights.load(path, for: graph)
+    if !unused.isEmpty {
+      note("\(path): \(unused.count) tensor(s) not used by network '\(graph.name)' (e.g. '\(unused[0])')")
+    }
+    return (weights, path)
+  }
+  // Refuse before allocating: weights that cannot fit in this host's memory.
+  let bytes = graph.weights().reduce(0) { $0 + $1.shape.reduce(1, *) * 4 }
+  if bytes > Int(ProcessInfo.processInfo.physicalMemory) {
+    throw RuntimeError("network '\(graph.name)' has \(bytes >> 20) MiB of weights, more than this host's \(ProcessInfo.processInfo.physicalMemory >> 20) MiB of memory")
+  }
   if !graph.weights().isEmpty {
     note("no --weights given: initialising \(graph.weights().count) weights deterministically (Glorot uniform, zero bias, seed \(options.seed))")
   }
@@ -68,7 +86,7 @@ func weightsFor(_ graph: Graph, _ options: WeightOptions) throws -> (weights: [S
 
 /// `name=path` pairs, or a bare path when the network has exactly one such tensor.
 func namedPaths(_ specs: [String], names: [String], what: String) throws -> [(name: String, path: String)] {
-  try specs.map { spec in
+  let pairs: [(name: String, path: String)] = try specs.map { spec in
     if let eq = spec.firstIndex(of: "="), !spec[..<eq].contains("/") {
       let name = String(spec[..<eq])
       guard names.contains(name) else {
@@ -81,4 +99,8 @@ func namedPaths(_ specs: [String], names: [String], what: String) throws -> [(na
     }
     return (names[0], spec)
   }
+  for (i, p) in pairs.enumerated() where pairs[..<i].contains(where: { $0.name == p.name }) {
+    throw ValidationError("\(what) '\(p.name)' is given twice")
+  }
+  return pairs
 }

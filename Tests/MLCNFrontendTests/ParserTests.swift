@@ -96,5 +96,5 @@ func syntaxErrorsAreLocated(text: String, line: Int, column: Int, message: Strin
   #expect(p.statements.count == 3)
   let d = diagnostic("network n\r\n\ty = relu(x) z\r\n")!
   #expect(d.diagnostic.location == SourceLocation(line: 2, column: 14))
-  #expect(d.description.hasSuffix("\n y = relu(x) z\n             ^"))
+  #expect(d.description.hasSuffix("\n\ty = relu(x) z\n\t            ^"))
 }

@@ -63,7 +63,7 @@ enum TestSupport {
     try text.write(to: net, atomically: true, encoding: .utf8)
     try reference(["gen", net.path, "--batch", "\(batch)", "--seed", "\(seed)", "--dir", dir.path])
     let graph = try Compiler.graph(path: net.path, options: CompileOptions(batch: batch))
-    let weights = try Weights.load(dir.appending(path: "weights.safetensors").path, for: graph)
+    let weights = try Weights.load(dir.appending(path: "weights.safetensors").path, for: graph).weights
     var inputs: [String: HostTensor] = [:]
     for id in graph.inputs { inputs[graph[id].name] = try NPY.read(dir.appending(path: "\(graph[id].name).npy").path) }
     var expected: [String: HostTensor] = [:]

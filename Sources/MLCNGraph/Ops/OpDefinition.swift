@@ -57,7 +57,7 @@ public enum Arity: Sendable, Equatable {
   public var description: String {
     switch self {
     case .exactly(let k): k == 1 ? "1 operand" : "\(k) operands"
-    case .atLeast(let k): "at least \(k) operands"
+    case .atLeast(let k): k == 1 ? "at least 1 operand" : "at least \(k) operands"
     }
   }
 }

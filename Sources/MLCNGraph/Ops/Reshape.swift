@@ -27,7 +27,9 @@ public enum ReshapeOp: OpDefinition {
     let x = inputs[0]
     var shape = a.ints("shape")
     let per = x.shape.dropFirst().reduce(1, *)
-    let known = shape.filter { $0 != -1 }.reduce(1, *)
+    guard let known = checkedProduct(shape.filter { $0 != -1 }) else {
+      throw OpError("shape \(a.ints("shape")) has too many elements", parameter: "shape")
+    }
     if let i = shape.firstIndex(of: -1) {
       guard known > 0, per % known == 0 else {
         throw OpError("cannot reshape \(x) to [N, \(a.ints("shape").map(String.init).joined(separator: ", "))]: \(per) elements per sample are not a multiple of \(known)",
@@ -35,7 +37,7 @@ public enum ReshapeOp: OpDefinition {
       }
       shape[i] = per / known
     }
-    guard shape.reduce(1, *) == per else {
+    guard checkedProduct(shape) == per else {
       throw OpError("cannot reshape \(x) to [N, \(shape.map(String.init).joined(separator: ", "))]: \(per) elements per sample, not \(shape.reduce(1, *))",
                     parameter: "shape")
     }

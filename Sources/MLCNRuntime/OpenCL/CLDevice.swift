@@ -101,11 +101,19 @@ public enum CLDevices {
       s += " No OpenCL driver is registered (/etc/OpenCL/vendors is missing): install one, e.g. pocl-opencl-icd (tools/setup does)."
     }
     let cacheDir = env["POCL_CACHE_DIR"] ?? ((env["XDG_CACHE_HOME"] ?? ((env["HOME"] ?? "/") + "/.cache")) + "/pocl")
-    let parent = (cacheDir as NSString).deletingLastPathComponent
-    if env["POCL_CACHE_DIR"] == nil || !FileManager.default.isWritableFile(atPath: FileManager.default.fileExists(atPath: cacheDir) ? cacheDir : parent) {
-      s += " PoCL (the CPU driver) silently shows no devices when its cache folder is not writable: set POCL_CACHE_DIR to a writable folder (now: \(env["POCL_CACHE_DIR"] ?? "unset"))."
-    }
+    let state = canWrite(in: cacheDir) ? "writable" : "not writable"
+    s += " PoCL (the CPU driver) silently shows no devices when its cache folder is not writable: set POCL_CACHE_DIR to a writable folder (POCL_CACHE_DIR is \(env["POCL_CACHE_DIR"].map { "'\($0)'" } ?? "unset"); the folder PoCL uses, \(cacheDir), is \(state))."
     return s
+  }
+
+  /// Whether a file can be created in `dir` (made if missing): the only reliable test.
+  static func canWrite(in dir: String) -> Bool {
+    let fm = FileManager.default
+    guard (try? fm.createDirectory(atPath: dir, withIntermediateDirectories: true)) != nil else { return false }
+    let probe = dir + "/.mlcnc-write-test-\(getpid())"
+    guard fm.createFile(atPath: probe, contents: Data()) else { return false }
+    try? fm.removeItem(atPath: probe)
+    return true
   }
 
   private static func discover() throws(CLError) -> [CLDevice] {

@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import MLCNDriver
+import MLCNFrontend
 import MLCNGraph
 
 struct Check: ParsableCommand {
@@ -12,6 +13,20 @@ struct Check: ParsableCommand {
   @Flag(help: "Print one JSON object.") var json = false
 
   func run() throws {
+    if json {
+      // With --json, failures are reported in the JSON object too (and exit 1).
+      do { _ = try Compiler.graph(path: network, options: CompileOptions(batch: 1)) } catch {
+        var object: [String: Any] = ["file": network, "ok": false, "error": errorMessage(error)]
+        if let d = error as? DiagnosticError, d.diagnostic.location.line > 0 {
+          object["line"] = d.diagnostic.location.line
+          object["column"] = d.diagnostic.location.column
+          object["message"] = d.diagnostic.message
+        }
+        printJSON(object)
+        printError(errorMessage(error))
+        throw ExitCode(1)
+      }
+    }
     try reportingErrors {
       let g = try Compiler.graph(path: network, options: CompileOptions(batch: 1))
       let ops = g.nodes.filter { $0.op != .input }.count

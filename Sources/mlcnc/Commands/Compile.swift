@@ -27,16 +27,16 @@ struct Compile: ParsableCommand {
       let start = Date()
       let source = try SourceFile.load(path: network)
       let graph = try Compiler.graph(source, options: CompileOptions(batch: batch))
-      let (weights, origin) = try weightsFor(graph, weightOptions)
       let strategy = deviceOptions.strategy ?? .auto
-      var model = Model(source: source, weights: weights, weightsOrigin: origin, compiledBatch: batch,
+      let model = Model(source: source, weights: [:], weightsOrigin: "", compiledBatch: batch,
                         strategy: strategy, devices: deviceOptions.devices, plan: nil)
       let explicit = try plan.map { path in try Plan.decode(try readPlanFile(path), file: path) }
       let target = try realTarget(deviceOptions.devices)
+      // Plan first: it checks that the network fits the devices before any weight is made.
       let thePlan = try model.plan(for: graph, times: target.times, strategy: strategy, seed: weightOptions.seed,
                                    explicit: explicit)
       _ = try thePlan.placement(for: graph)
-      model.plan = thePlan
+      let (weights, origin) = try weightsFor(graph, weightOptions)
       let compileSeconds = Date().timeIntervalSince(start)
       try CompiledPackage(source: source, batch: batch, strategy: thePlan.strategy, devices: deviceOptions.devices,
                           planJSON: thePlan.json(), weights: weights, weightsOrigin: origin).write(to: output)

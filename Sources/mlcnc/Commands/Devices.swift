@@ -13,6 +13,10 @@ struct Devices: ParsableCommand {
   func run() throws {
     try reportingErrors {
       let devices = try CLDevices.all()
+      if json && devices.isEmpty {
+        printJSON(["devices": [Any](), "error": CLDevices.noDevicesExplanation()])
+        throw ExitCode(1)
+      }
       if json {
         printJSON(["devices": devices.map { d in
           ["id": d.name, "name": d.deviceName, "platform": d.platformName, "type": d.type.rawValue,

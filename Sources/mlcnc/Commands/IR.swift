@@ -19,6 +19,7 @@ struct IR: ParsableCommand {
       throw ValidationError("unknown pass '\(after)' (passes: \(PassPipeline.standard.names.joined(separator: ", ")))")
     }
     guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+    if noPasses && after != nil { throw ValidationError("--no-passes and --after contradict each other: give one") }
   }
 
   func run() throws {

@@ -38,7 +38,7 @@ struct Run: ParsableCommand {
 
   func run() throws {
     try reportingErrors {
-      let model = try loadModel()
+      var model = try loadModel()
       let declared = try Compiler.graph(model.source, options: CompileOptions(batch: model.compiledBatch))
       let inputNames = declared.inputs.map { declared[$0].name }
       var tensors: [String: HostTensor] = [:]
@@ -50,7 +50,7 @@ struct Run: ParsableCommand {
       for name in inputNames where tensors[name] == nil { throw ValidationError("missing --input \(name)=FILE.npy") }
       let batch = tensors[inputNames[0]]!.shape.first ?? 0
       guard batch >= 1 else { throw RuntimeError("\(files[inputNames[0]]!): input has no batch dimension") }
-      let graph = try model.graph(batch: batch)
+      let graph = try Compiler.graph(model.source, options: CompileOptions(batch: batch))
       for id in graph.inputs {
         let n = graph[id], t = tensors[n.name]!
         guard t.shape == n.type.shape else {
@@ -59,7 +59,6 @@ struct Run: ParsableCommand {
         }
       }
       let outputPaths = try namedPaths(outputs, names: graph.outputs.map(\.name), what: "output")
-
       let (devices, times) = try realTarget(deviceOptions.devices ?? storedDevices(model))
       let explicit = try plan.map { path in try Plan.decode(try readPlanFile(path), file: path) }
       let thePlan = try model.plan(for: graph, times: times, strategy: deviceOptions.strategy, seed: weightOptions.seed,
@@ -71,6 +70,9 @@ struct Run: ParsableCommand {
         return d
       }
       let placement = try thePlan.placement(for: graph)
+      // A .mlcn gets its weights only now, once its inputs and a plan that fits are known.
+      if network.hasSuffix(".mlcn") { (model.weights, model.weightsOrigin) = try weightsFor(declared, weightOptions) }
+      try Weights.validate(model.weights, for: graph, file: model.weightsOrigin)
 
       let setupStart = Date()
       let cache = ProgramCache(directory: Caches.kernels)
@@ -120,17 +122,14 @@ struct Run: ParsableCommand {
 
   private func loadModel() throws -> Model {
     if network.hasSuffix(".mlcn") {
-      let source = try SourceFile.load(path: network)
-      let g = try Compiler.graph(source, options: CompileOptions(batch: 1))
-      let (weights, origin) = try weightsFor(g, weightOptions)
-      return Model(source: source, weights: weights, weightsOrigin: origin, compiledBatch: 1,
+      // Weights come after the inputs are checked (see run()).
+      return Model(source: try SourceFile.load(path: network), weights: [:], weightsOrigin: "", compiledBatch: 1,
                    strategy: deviceOptions.strategy ?? .auto, devices: nil, plan: nil)
     }
     var model = try Model(package: network)
-    if let path = weightOptions.weights {
-      let g = try model.graph(batch: model.compiledBatch)
-      model.weights = try Weights.load(path, for: g)
-      model.weightsOrigin = path
+    if weightOptions.weights != nil {
+      let g = try Compiler.graph(model.source, options: CompileOptions(batch: model.compiledBatch))
+      (model.weights, model.weightsOrigin) = try weightsFor(g, weightOptions)
     }
     return model
   }
