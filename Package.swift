@@ -16,6 +16,8 @@ let package = Package(
   targets: [
     .systemLibrary(name: "COpenCL", pkgConfig: "OpenCL",
                    providers: [.apt(["ocl-icd-opencl-dev"])]),
+    .systemLibrary(name: "CCLBlast", pkgConfig: "clblast",
+                   providers: [.apt(["libclblast-dev"])]),
     .target(name: "MLCNFrontend"),
     .target(name: "MLCNGraph", dependencies: ["MLCNFrontend"]),
     .target(name: "MLCNPlanner", dependencies: ["MLCNGraph"]),
@@ -25,7 +27,7 @@ let package = Package(
             plugins: ["EmbedKernelsPlugin"]),
     .target(name: "MLCNFormats"),
     .target(name: "MLCNRuntime",
-            dependencies: ["COpenCL", "MLCNGraph", "MLCNPlanner", "MLCNCodegen", "MLCNFormats"]),
+            dependencies: ["COpenCL", "CCLBlast", "MLCNGraph", "MLCNPlanner", "MLCNCodegen", "MLCNFormats"]),
     .target(name: "MLCNDriver",
             dependencies: ["MLCNFrontend", "MLCNGraph", "MLCNPlanner", "MLCNCodegen", "MLCNRuntime", "MLCNFormats"]),
     .executableTarget(name: "mlcnc", dependencies: [

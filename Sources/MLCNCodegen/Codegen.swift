@@ -6,7 +6,8 @@ import MLCNGraph
 import MLCNPlanner
 
 public enum Codegen {
-  public static func kernels(for id: ValueID, in g: Graph, device: DeviceDescriptor) -> NodeKernels {
+  public static func kernels(for id: ValueID, in g: Graph, device: DeviceDescriptor,
+                             options: CodegenOptions = CodegenOptions()) -> NodeKernels {
     let node = g[id]
     switch node.op {
     case .input: return NodeKernels()
@@ -17,7 +18,9 @@ public enum Codegen {
     case .conv2d: return ConvKernels.conv2d(id, g, device)
     case .primaryCaps: return ConvKernels.primaryCaps(id, g, device)
     case .maxpool2d, .avgpool2d: return PoolKernels.pool(id, g)
-    case .dense: return DenseKernels.dense(id, g)
+    case .dense:
+      let clblast = options.gemm == .clblast || (options.gemm == .auto && device.kind != .cpu)
+      return clblast ? DenseKernels.gemm(id, g) : DenseKernels.dense(id, g)
     case .relu, .sigmoid, .tanh, .add: return ElementwiseKernels.map(id, g)
     case .softmax: return ElementwiseKernels.softmax(id, g)
     case .concat: return ElementwiseKernels.concat(id, g)

@@ -1,4 +1,5 @@
-// dense: y = x W^T + b with the activation fused.
+// dense: y = x W^T + b with the activation fused: our kernel, or CLBlast's SGEMM followed
+// by a small bias-and-activation kernel.
 
 import MLCNGraph
 
@@ -15,6 +16,21 @@ enum DenseKernels {
                                   .buffer(hasBias ? .weight(n.weightPrefix + ".bias") : .weight(w)),
                                   .buffer(.value(id))],
                            global: [units, x[0]])]
+    return out
+  }
+
+  static func gemm(_ id: ValueID, _ g: Graph) -> NodeKernels {
+    let n = g[id], x = g.type(of: n.inputs[0]).shape, units = n.attributes.int("units")
+    let hasBias = n.attributes.bool("bias"), act = n.attributes.activation
+    var out = NodeKernels()
+    out.steps = [.gemm(Gemm(m: x[0], n: units, k: x[1], a: .value(n.inputs[0]), b: .weight(n.weightPrefix + ".weight"),
+                            c: .value(id)))]
+    if hasBias || act != .none {
+      let options = Codegen.defines(["U": units, "HAS_BIAS": hasBias ? 1 : 0]) + [Expressions.fusedActivation(act)]
+      let bias: BufferRef = .weight(n.weightPrefix + (hasBias ? ".bias" : ".weight"))
+      out.steps.append(.launch(Launch(ProgramSource(file: "dense.cl", options: options), "bias_act",
+                                      args: [.buffer(.value(id)), .buffer(bias)], global: [units, x[0]])))
+    }
     return out
   }
 }

@@ -44,6 +44,37 @@ public struct Launch: Hashable, Sendable {
   }
 }
 
+/// C[m, n] = A[m, k] B[n, k]^T, row-major, computed by CLBlast's SGEMM.
+public struct Gemm: Hashable, Sendable {
+  public var m: Int
+  public var n: Int
+  public var k: Int
+  public var a: BufferRef
+  public var b: BufferRef
+  public var c: BufferRef
+  public init(m: Int, n: Int, k: Int, a: BufferRef, b: BufferRef, c: BufferRef) {
+    self.m = m; self.n = n; self.k = k; self.a = a; self.b = b; self.c = c
+  }
+}
+
+/// One step of a node: a kernel of ours, or a library call.
+public enum KernelStep: Hashable, Sendable {
+  case launch(Launch)
+  case gemm(Gemm)
+}
+
+/// Choices codegen leaves to the caller.
+public struct CodegenOptions: Hashable, Sendable {
+  public enum GemmProvider: String, Hashable, Sendable, CaseIterable {
+    /// CLBlast on GPUs (tuned per vendor), our kernel on CPUs (CLBlast's defaults are slow on PoCL).
+    case auto
+    case builtin
+    case clblast
+  }
+  public var gemm: GemmProvider
+  public init(gemm: GemmProvider = .auto) { self.gemm = gemm }
+}
+
 /// How a weight is laid out in device memory.
 public enum WeightLayout: Hashable, Sendable {
   /// As stored (C order of its contract shape).
@@ -57,9 +88,18 @@ public struct NodeKernels: Hashable, Sendable {
   public var aliasesOperand: Bool = false
   /// Scratch buffer sizes, in floats.
   public var scratch: [Int] = []
-  public var launches: [Launch] = []
+  public var steps: [KernelStep] = []
   public var weightLayouts: [String: WeightLayout] = [:]
   public init() {}
+
+  /// The steps that are our own kernels (setting replaces all steps).
+  public var launches: [Launch] {
+    get { steps.compactMap { if case .launch(let l) = $0 { l } else { nil } } }
+    set { steps = newValue.map(KernelStep.launch) }
+  }
+}
+
+extension NodeKernels {
 }
 
 public enum KernelLibrary {

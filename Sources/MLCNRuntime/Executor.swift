@@ -52,6 +52,7 @@ public final class Executor {
 
   private enum Action {
     case kernel(CLKernel, global: [Int], local: [Int]?)
+    case gemm(Gemm, a: CLBuffer, b: CLBuffer, c: CLBuffer)
     case copy(from: CLBuffer, to: CLBuffer, bytes: Int, sameContext: Bool, fromDevice: Int)
   }
 
@@ -66,7 +67,7 @@ public final class Executor {
 
   /// Prepares `graph` to run with node i on `devices[placement[i]]`.
   public init(graph: Graph, placement: [Int], devices: [CLDevice], weights: [String: HostTensor],
-              programs: ProgramCache) throws {
+              programs: ProgramCache, options: CodegenOptions = CodegenOptions()) throws {
     self.graph = graph
     self.devices = devices
     self.placement = placement
@@ -83,7 +84,9 @@ public final class Executor {
     for id in graph.ids where graph[id].op.isView { home[id.index] = home[graph[id].inputs[0].index] }
 
     // 3. Kernels per node, then the memory check, then buffers.
-    let kernels = graph.ids.map { Codegen.kernels(for: $0, in: graph, device: devices[placement[$0.index]].descriptor) }
+    let kernels = graph.ids.map {
+      Codegen.kernels(for: $0, in: graph, device: devices[placement[$0.index]].descriptor, options: options)
+    }
     try checkMemory(kernels)
     for id in graph.ids where !graph[id].op.isView {
       let d = home[id.index]
@@ -101,27 +104,39 @@ public final class Executor {
         try CLBuffer(context: queues[d].context, bytes: n * 4, device: devices[d].name, purpose: "scratch \(i) of \(node.name)")
       }
       scratchBuffers += scratch
-      for launch in nk.launches {
-        let program = try programs.program(launch.program, context: queues[d].context, device: devices[d],
-                                           purpose: "op '\(node.name)'")
-        let kernel = try CLKernel(program: program, name: launch.kernel, device: devices[d].name)
-        var reads: [BufferKey] = []
-        var writes: BufferKey?
-        for (i, arg) in launch.args.enumerated() {
-          switch arg {
-          case .int(let v): try kernel.setArg(i, int: v, device: devices[d].name)
-          case .buffer(.value(let v)):
-            let key = BufferKey(value: root(v), device: d)
-            try kernel.setArg(i, buffer: valueBuffers[key]!, device: devices[d].name)
-            if v == id { writes = key } else { reads.append(key) }
-          case .buffer(.weight(let w)):
-            try kernel.setArg(i, buffer: weightBuffers["\(d)|\(w)"]!, device: devices[d].name)
-          case .buffer(.scratch(let s)):
-            try kernel.setArg(i, buffer: scratch[s], device: devices[d].name)
-          }
+      func buffer(_ ref: BufferRef) -> CLBuffer {
+        switch ref {
+        case .value(let v): valueBuffers[BufferKey(value: root(v), device: d)]!
+        case .weight(let w): weightBuffers["\(d)|\(w)"]!
+        case .scratch(let s): scratch[s]
         }
-        steps.append(Step(action: .kernel(kernel, global: launch.global, local: launch.local), device: d,
-                          node: node.name, label: launch.kernel, reads: reads, writes: writes))
+      }
+      func reads(_ refs: [BufferRef]) -> [BufferKey] {
+        refs.compactMap { if case .value(let v) = $0, v != id { BufferKey(value: root(v), device: d) } else { nil } }
+      }
+      for step in nk.steps {
+        switch step {
+        case .gemm(let gemm):
+          steps.append(Step(action: .gemm(gemm, a: buffer(gemm.a), b: buffer(gemm.b), c: buffer(gemm.c)), device: d,
+                            node: node.name, label: "CLBlastSgemm", reads: reads([gemm.a, gemm.b]),
+                            writes: BufferKey(value: root(id), device: d)))
+        case .launch(let launch):
+          let program = try programs.program(launch.program, context: queues[d].context, device: devices[d],
+                                             purpose: "op '\(node.name)'")
+          let kernel = try CLKernel(program: program, name: launch.kernel, device: devices[d].name)
+          var refs: [BufferRef] = []
+          for (i, arg) in launch.args.enumerated() {
+            switch arg {
+            case .int(let v): try kernel.setArg(i, int: v, device: devices[d].name)
+            case .buffer(let ref):
+              try kernel.setArg(i, buffer: buffer(ref), device: devices[d].name)
+              refs.append(ref)
+            }
+          }
+          let writes = refs.contains(.value(id)) ? BufferKey(value: root(id), device: d) : nil
+          steps.append(Step(action: .kernel(kernel, global: launch.global, local: launch.local), device: d,
+                            node: node.name, label: launch.kernel, reads: reads(refs), writes: writes))
+        }
       }
     }
     // Outputs are read from their home buffers; nothing more to set up.
@@ -208,6 +223,8 @@ public final class Executor {
       switch step.action {
       case .kernel(let k, let global, let local):
         event = try q.run(k, global: global, local: local, wait: waits, label: "op '\(step.node)' kernel \(step.label)")
+      case .gemm(let g, let a, let b, let c):
+        event = try CLBlast.gemm(g, a: a, b: b, c: c, queue: q, wait: waits, label: "op '\(step.node)'")
       case .copy(let src, let dst, let bytes, let sameContext, let from):
         if sameContext {
           event = try q.copy(from: src, to: dst, bytes: bytes, wait: waits, label: step.label)

@@ -83,3 +83,16 @@ extension TestSupport {
     MLCNFrontend.SourceFile(path: "sample.mlcn", text: "network sample\ninput x: \(sample.input)\n\(sample.body)\noutput y\n")
   }
 }
+
+@Test func denseThroughCLBlastMatchesTheReference() throws {
+  // CLBlast serves dense layers on GPUs; force it here so the path is checked on PoCL too.
+  let text = "network sample\ninput x: [N, 37]\nh = dense(x, units=19, act=relu)\ny = dense(h, units=5, bias=false)\noutput y\n"
+  let c = try TestSupport.referenceCase(text, batch: 3)
+  let device = try #require(try TestSupport.devices().first)
+  let exec = try Executor(graph: c.graph, placement: Array(repeating: 0, count: c.graph.nodes.count), devices: [device],
+                          weights: c.weights, programs: ProgramCache(directory: nil), options: CodegenOptions(gemm: .clblast))
+  let got = try exec.run(c.inputs)["y"]!
+  let (err, tol) = TestSupport.error(got, c.expected["y"]!)
+  #expect(err <= tol, "max error \(err) > tolerance \(tol)")
+  #expect(exec.timings().contains { $0.kernel == "CLBlastSgemm" })
+}

@@ -101,6 +101,7 @@ public struct CLError: Error, Sendable, CustomStringConvertible {
     case -70: "CL_INVALID_DEVICE_QUEUE"
     case -71: "CL_INVALID_SPEC_ID"
     case -72: "CL_MAX_SIZE_RESTRICTION_EXCEEDED"
+    case ...(-1000): "CLBlast status \(code)"
     default: "OpenCL error \(code)"
     }
   }
