@@ -15,6 +15,8 @@ public final class ProgramCache: @unchecked Sendable {
   public private(set) var compiledFromSource = 0
   public private(set) var loadedFromDisk = 0
   public private(set) var buildSeconds = 0.0
+  /// Called before compiling a program from source (slow: 0.3-30 s), e.g. to show progress.
+  public var onCompile: (@Sendable (_ file: String, _ device: String) -> Void)?
 
   public init(directory: URL?) {
     self.directory = directory
@@ -55,6 +57,7 @@ public final class ProgramCache: @unchecked Sendable {
       if program != nil { loadedFromDisk += 1 }
     }
     if program == nil {
+      onCompile?(source.file, device.name)
       let built = try compile(text, options: options, context: context, device: device, purpose: purpose + " (" + source.file + ")")
       compiledFromSource += 1
       if let file, let binary = binaryOf(built) { try? binary.write(to: file, options: .atomic) }

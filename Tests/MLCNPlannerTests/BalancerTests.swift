@@ -110,4 +110,16 @@ func greedyBeatsRandomAndExactBeatsGreedy(_ file: String) throws {
   #expect(dot.contains("color=red") == (used.count > 1))
   #expect(dot.contains("KiB,"))
   #expect(report.table().contains("predicted busy"))
+  // Graphviz must accept it, where Graphviz is installed.
+  if FileManager.default.isExecutableFile(atPath: "/usr/bin/dot") {
+    let dir = FileManager.default.temporaryDirectory.appending(path: "mlcnc-dot-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    try dot.write(to: dir.appending(path: "p.dot"), atomically: true, encoding: .utf8)
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/dot")
+    p.arguments = ["-Tsvg", dir.appending(path: "p.dot").path, "-o", dir.appending(path: "p.svg").path]
+    try p.run()
+    p.waitUntilExit()
+    #expect(p.terminationStatus == 0)
+  }
 }

@@ -162,18 +162,19 @@ public enum CLDevices {
   }
 
   static func deviceString(_ id: cl_device_id, _ param: Int32) -> String {
-    var size = 0
-    guard clGetDeviceInfo(id, cl_device_info(param), 0, nil, &size) == CL_SUCCESS, size > 0 else { return "" }
-    var buf = [CChar](repeating: 0, count: size + 1)
-    _ = clGetDeviceInfo(id, cl_device_info(param), size, &buf, nil)
-    return String(cString: buf).trimmingCharacters(in: .whitespaces)
+    infoString { clGetDeviceInfo(id, cl_device_info(param), $0, $1, $2) }
   }
 
   static func platformString(_ id: cl_platform_id, _ param: Int32) -> String {
+    infoString { clGetPlatformInfo(id, cl_platform_info(param), $0, $1, $2) }
+  }
+
+  /// A string property through OpenCL's two-call protocol: ask the size, then the bytes.
+  static func infoString(_ get: (Int, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?) -> cl_int) -> String {
     var size = 0
-    guard clGetPlatformInfo(id, cl_platform_info(param), 0, nil, &size) == CL_SUCCESS, size > 0 else { return "" }
+    guard get(0, nil, &size) == CL_SUCCESS, size > 0 else { return "" }
     var buf = [CChar](repeating: 0, count: size + 1)
-    _ = clGetPlatformInfo(id, cl_platform_info(param), size, &buf, nil)
+    _ = get(size, &buf, nil)
     return String(cString: buf).trimmingCharacters(in: .whitespaces)
   }
 }

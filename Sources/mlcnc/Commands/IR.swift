@@ -13,6 +13,7 @@ struct IR: ParsableCommand {
   @Option(help: "The batch size N.") var batch = 1
   @Option(help: "Stop after this pass (\(PassPipeline.standard.names.joined(separator: ", "))).") var after: String?
   @Flag(help: "Print the IR as lowered, before any pass.") var noPasses = false
+  @Flag(help: "Print the IR as one JSON object.") var json = false
 
   func validate() throws {
     if let after, !PassPipeline.standard.names.contains(after) {
@@ -27,7 +28,27 @@ struct IR: ParsableCommand {
       var options = CompileOptions(batch: batch)
       options.stopAfter = after
       options.runPasses = !noPasses
-      print(Printer.print(try Compiler.graph(path: network, options: options)), terminator: "")
+      let g = try Compiler.graph(path: network, options: options)
+      guard json else { print(Printer.print(g), terminator: ""); return }
+      let nodes: [[String: Any]] = g.ids.map { id in
+        let n = g[id]
+        var attrs: [String: Any] = [:]
+        for (k, v) in n.attributes.values {
+          switch v {
+          case .int(let i): attrs[k] = i
+          case .ints(let l): attrs[k] = l
+          case .string(let s): attrs[k] = s
+          case .bool(let b): attrs[k] = b
+          }
+        }
+        var o: [String: Any] = ["name": n.name, "op": n.op.rawValue, "inputs": n.inputs.map { g[$0].name },
+                                "shape": n.type.shape, "attributes": attrs, "weights": n.weightPrefix,
+                                "line": n.location.line]
+        if let lane = n.lane { o["lane"] = lane }
+        return o
+      }
+      printJSON(["network": g.name, "batch": g.batch, "nodes": nodes, "lanes": g.declaredLanes,
+                 "outputs": g.outputs.map { ["name": $0.name, "value": g[$0.value].name] }])
     }
   }
 }

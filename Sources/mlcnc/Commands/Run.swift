@@ -76,6 +76,9 @@ struct Run: ParsableCommand {
 
       let setupStart = Date()
       let cache = ProgramCache(directory: Caches.kernels)
+      if isatty(STDERR_FILENO) != 0 {
+        cache.onCompile = { file, device in printError("compiling \(file) for device \(device) (cached for later runs)...") }
+      }
       let executor = try Executor(graph: graph, placement: placement, devices: used, weights: model.weights, programs: cache)
       let setupSeconds = Date().timeIntervalSince(setupStart)
 
