@@ -145,8 +145,18 @@ struct Run: ParsableCommand {
     return nil
   }
 
+  /// Small matrices (a batch of class scores) row by row with each row's argmax; other
+  /// tensors as their first values.
   private func format(_ name: String, _ t: HostTensor) -> String {
-    let shown = t.data.prefix(64).map { String(format: "%.6g", $0) }.joined(separator: ", ")
-    return "\(name) \(t.shape): [\(shown)\(t.count > 64 ? ", ... (\(t.count) values)" : "")]"
+    func list(_ v: ArraySlice<Float>) -> String { v.map { String(format: "%.6g", $0) }.joined(separator: ", ") }
+    if t.shape.count == 2, t.shape[0] <= 16, t.shape[1] <= 16 {
+      let cols = t.shape[1]
+      let rows = (0..<t.shape[0]).map { r in
+        let row = t.data[r * cols..<(r + 1) * cols]
+        return "  \(name)[\(r)] = [\(list(row))]  argmax \(row.indices.max { row[$0] < row[$1] }! - r * cols)"
+      }
+      return "\(name) \(t.shape):\n" + rows.joined(separator: "\n")
+    }
+    return "\(name) \(t.shape): [\(list(t.data.prefix(64)))\(t.count > 64 ? ", ... (\(t.count) values)" : "")]"
   }
 }
