@@ -98,14 +98,3 @@ public struct NodeKernels: Hashable, Sendable {
     set { steps = newValue.map(KernelStep.launch) }
   }
 }
-
-extension NodeKernels {
-}
-
-public enum KernelLibrary {
-  /// The embedded source of a kernel file with the shared header in front.
-  public static func source(_ file: String) -> String {
-    (KernelSources.files["common.h"] ?? "") + "\n" + (KernelSources.files[file] ?? "#error missing kernel file \(file)\n")
-  }
-  public static var files: [String] { KernelSources.files.keys.sorted() }
-}

@@ -4,6 +4,7 @@
 import Foundation
 import MLCNFormats
 import MLCNGraph
+import MLCNPlanner
 
 public enum Weights {
   /// Loads `path` and checks that it holds every weight of `graph` with the right shape;
@@ -56,19 +57,4 @@ public enum Weights {
       return (shape[1], shape[0])
     }
   }
-}
-
-/// A small, fast, seedable generator (SplitMix64), so weights do not depend on the platform.
-struct SplitMix64 {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-  /// Uniform in [0, 1).
-  mutating func nextUnit() -> Float { Float(next() >> 40) / Float(1 << 24) }
 }

@@ -38,8 +38,9 @@ public enum NPY {
       guard let n = Int(t), n >= 0 else { throw bad("bad shape \(shapeText)") }
       shape.append(n)
     }
-    let count = shape.reduce(1, *)
-    let needed = count * elementBytes
+    guard let count = checkedProduct(shape), let needed = checkedProduct([count, elementBytes]) else {
+      throw bad("shape \(shape) is too large")
+    }
     guard d.count - dataStart >= needed else {
       throw FormatError(path, "truncated: shape \(shape) needs \(needed) bytes of data, the file has \(d.count - dataStart)")
     }

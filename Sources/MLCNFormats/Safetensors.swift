@@ -24,7 +24,9 @@ public enum Safetensors {
     }
     let base = 8 + Int(n)
     var file = TensorFile()
-    for (name, entry) in header {
+    // In name order, so a damaged file always gets the same message.
+    for name in header.keys.sorted() {
+      let entry = header[name]!
       if name == "__metadata__" {
         guard let m = entry as? [String: Any] else { throw bad("__metadata__ is not an object") }
         for (k, v) in m { file.metadata[k] = v as? String ?? "\(v)" }
@@ -42,12 +44,13 @@ public enum Safetensors {
       case "F64": elementBytes = 8
       default: throw FormatError(path, "tensor '\(name)' has dtype \(dtype); only F32 (or F64) is supported")
       }
-      let count = shape.reduce(1, *)
-      guard shape.allSatisfy({ $0 >= 0 }), offsets[1] - offsets[0] == count * elementBytes, offsets[0] >= 0 else {
+      guard shape.allSatisfy({ $0 >= 0 }), let count = checkedProduct(shape),
+            let bytes = checkedProduct([count, elementBytes]),
+            offsets[0] >= 0, offsets[1] >= offsets[0], offsets[1] - offsets[0] == bytes else {
         throw bad("tensor '\(name)': data_offsets \(offsets) do not hold shape \(shape) of \(dtype)")
       }
-      guard base + offsets[1] <= d.count else {
-        throw FormatError(path, "truncated: tensor '\(name)' ends at byte \(base + offsets[1]), the file has \(d.count)")
+      guard offsets[1] <= d.count - base else {
+        throw FormatError(path, "truncated: tensor '\(name)' ends at byte \(offsets[1]) of the data, which has \(d.count - base) bytes")
       }
       file.tensors[name] = HostTensor(shape: shape, data: d.floats(at: base + offsets[0], count: count, elementBytes: elementBytes))
     }

@@ -167,13 +167,13 @@ public struct Parser {
         throw error("lane block '\(name.text)' has no 'yield': end it with 'yield NAME'")
       }
       if case .identifier(let word) = token.kind, tokens[position + 1].kind != .symbol("=") {
-        switch word {
-        case "yield": break
-        case "input", "output": throw error("'\(word)' is not allowed inside a lane block")
-        case "lane", "lanes": throw error("lane blocks cannot be nested")
-        default: break
-        }
         if word == "yield" { break }
+        if word == "input" || word == "output" { throw error("'\(word)' is not allowed inside a lane block") }
+        if word == "lane" || word == "lanes" {
+          body.append(try parseLane(multiple: word == "lanes"))
+          skipNewlines()
+          continue
+        }
       }
       body.append(try parseAssign())
       skipNewlines()

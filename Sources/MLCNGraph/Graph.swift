@@ -41,6 +41,13 @@ public struct Graph: Hashable, Sendable {
     return users
   }
 
+  /// The value whose buffer `v` uses: views (flatten, reshape) share their operand's.
+  public func root(_ v: ValueID) -> ValueID {
+    var v = v
+    while self[v].op.isView { v = self[v].inputs[0] }
+    return v
+  }
+
   public func id(named name: String) -> ValueID? {
     nodes.firstIndex { $0.name == name }.map(ValueID.init)
   }

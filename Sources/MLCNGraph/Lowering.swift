@@ -5,7 +5,8 @@
 // Algorithm:
 //  1. Walk statements in order, keeping a global scope (name -> value or lane list).
 //  2. A lane block is lowered once per lane instance with a local scope on top of the
-//     global one; value names get the instance prefix (`L.0.`), nodes record the lane.
+//     enclosing ones; value names get the instance prefix (`L.0.`, nested `A.M.1.`), nodes
+//     record the lane instance, and no lane reads a value of an unrelated lane.
 //  3. Each op call: resolve operands (lane lists expand for variadic ops), convert
 //     keyword arguments by the op's parameter kinds, fill defaults, infer the type.
 //  4. Outputs name values of the global scope.
@@ -42,7 +43,8 @@ private struct State {
   let source: SourceFile
   let batch: Int
   var graph: Graph
-  var global = Scope()
+  /// Innermost last: the global scope, then one per lane block being lowered.
+  var scopes = [Scope()]
   var outputNames: Set<String> = []
 
   init(source: SourceFile, batch: Int, graph: Graph) {
@@ -55,13 +57,29 @@ private struct State {
     DiagnosticError(source: source, Diagnostic(loc, message))
   }
 
+  func lookup(_ name: String) -> (binding: Binding, location: SourceLocation)? {
+    for scope in scopes.reversed() { if let b = scope.bindings[name] { return b } }
+    return nil
+  }
+
+  /// Binds `name` in the innermost scope. A name may be defined once per scope, and a
+  /// lane-local name may not hide an outer one (readers would not know which is meant).
+  mutating func bind(_ name: Name, _ binding: Binding) throws(DiagnosticError) {
+    if let previous = scopes[scopes.count - 1].bindings[name.text] {
+      throw error(name.location, "duplicate name '\(name.text)' (first defined at line \(previous.location.line))")
+    }
+    if scopes.count > 1, let outer = lookup(name.text) {
+      throw error(name.location, "'\(name.text)' is already defined outside the lane (line \(outer.location.line)); lane-local names must be new")
+    }
+    scopes[scopes.count - 1].bindings[name.text] = (binding, name.location)
+  }
+
   // MARK: Statements
 
   mutating func lowerTop(_ statements: [Statement]) throws(DiagnosticError) {
     for stmt in statements {
       switch stmt {
       case .input(let name, let shape, let shapeLoc):
-        try declare(name, in: &global, local: nil)
         guard shape.first == .batch else {
           throw error(shapeLoc, "the first dimension of input '\(name.text)' must be N (the batch size)")
         }
@@ -72,29 +90,18 @@ private struct State {
           }
           dims.append(n)
         }
+        if let previous = lookup(name.text) {
+          throw error(name.location, "duplicate name '\(name.text)' (first defined at line \(previous.location.line))")
+        }
         try checkSize(TensorType(dims), what: "input '\(name.text)'", at: shapeLoc)
         let id = append(Node(name: name.text, op: .input, inputs: [], attributes: Attributes(),
                              type: TensorType(dims), lane: nil, location: name.location))
-        global.bindings[name.text] = (.value(id), name.location)
-      case .assign(let name, let op, let args):
-        try declare(name, in: &global, local: nil)
-        let id = try lowerCall(name: name, op: op, args: args, local: nil, prefix: "", lane: nil)
-        global.bindings[name.text] = (.value(id), name.location)
-      case .lane(let name, let count, let body, let yielded):
-        try declare(name, in: &global, local: nil)
-        if let count {
-          var ids: [ValueID] = []
-          for i in 0..<count {
-            ids.append(try lowerLane(body, yielded: yielded, instance: "\(name.text).\(i)"))
-          }
-          global.bindings[name.text] = (.lanes(ids), name.location)
-        } else {
-          let id = try lowerLane(body, yielded: yielded, instance: name.text)
-          global.bindings[name.text] = (.value(id), name.location)
-        }
+        try bind(name, .value(id))
+      case .assign, .lane:
+        try lowerStatement(stmt, lane: nil)
       case .output(let names):
         for n in names {
-          guard let bound = global.bindings[n.text] else {
+          guard let bound = lookup(n.text) else {
             throw error(n.location, "undefined name '\(n.text)' in output")
           }
           guard case .value(let id) = bound.binding else {
@@ -109,32 +116,48 @@ private struct State {
     }
   }
 
-  /// Lowers one instance of a lane body and returns the yielded value.
+  /// An assignment or a lane block, at the top level (`lane` nil) or inside a lane instance.
+  mutating func lowerStatement(_ stmt: Statement, lane: String?) throws(DiagnosticError) {
+    let prefix = lane.map { $0 + "." } ?? ""
+    switch stmt {
+    case .assign(let name, let op, let args):
+      if let previous = scopes[scopes.count - 1].bindings[name.text] {
+        throw error(name.location, "duplicate name '\(name.text)' (first defined at line \(previous.location.line))")
+      }
+      let id = try lowerCall(name: name, op: op, args: args, prefix: prefix, lane: lane)
+      try bind(name, .value(id))
+    case .lane(let name, let count, let body, let yielded):
+      if let previous = lookup(name.text) {
+        throw error(name.location, "duplicate name '\(name.text)' (first defined at line \(previous.location.line))")
+      }
+      if let count {
+        var ids: [ValueID] = []
+        for i in 0..<count { ids.append(try lowerLane(body, yielded: yielded, instance: "\(prefix)\(name.text).\(i)")) }
+        try bind(name, .lanes(ids))
+      } else {
+        try bind(name, .value(try lowerLane(body, yielded: yielded, instance: prefix + name.text)))
+      }
+    case .input, .output:
+      break  // the parser admits neither inside a lane block
+    }
+  }
+
+  /// Lowers one instance of a lane body in a new scope and returns the yielded value.
   mutating func lowerLane(_ body: [Statement], yielded: Name, instance: String) throws(DiagnosticError) -> ValueID {
     graph.declaredLanes.append(instance)
-    var local = Scope()
-    for stmt in body {
-      guard case .assign(let name, let op, let args) = stmt else { continue }  // the parser admits only assignments
-      try declare(name, in: &local, local: nil)
-      if let outer = global.bindings[name.text] {
-        throw error(name.location, "'\(name.text)' is already defined outside the lane (line \(outer.location.line)); lane-local names must be new")
-      }
-      let id = try lowerCall(name: name, op: op, args: args, local: local, prefix: instance + ".", lane: instance)
-      local.bindings[name.text] = (.value(id), name.location)
-    }
+    scopes.append(Scope())
+    for stmt in body { try lowerStatement(stmt, lane: instance) }
+    let local = scopes.removeLast()
     guard let bound = local.bindings[yielded.text], case .value(let id) = bound.binding else {
-      if global.bindings[yielded.text] != nil {
+      if case .lanes(let ids) = local.bindings[yielded.text]?.binding {
+        throw error(yielded.location, "'\(yielded.text)' is a list of \(ids.count) lanes; yield one value, e.g. concat(\(yielded.text), axis=-1)")
+      }
+      if lookup(yielded.text) != nil {
         throw error(yielded.location, "a lane must yield a value computed inside it; '\(yielded.text)' is defined outside")
       }
       throw error(yielded.location, "undefined name '\(yielded.text)' in yield")
     }
     return id
-  }
-
-  func declare(_ name: Name, in scope: inout Scope, local: Scope?) throws(DiagnosticError) {
-    if let previous = scope.bindings[name.text] {
-      throw error(name.location, "duplicate name '\(name.text)' (first defined at line \(previous.location.line))")
-    }
   }
 
   mutating func append(_ node: Node) -> ValueID {
@@ -144,7 +167,7 @@ private struct State {
 
   // MARK: Op calls
 
-  mutating func lowerCall(name: Name, op: Name, args: [CallArgument], local: Scope?, prefix: String,
+  mutating func lowerCall(name: Name, op: Name, args: [CallArgument], prefix: String,
                           lane: String?) throws(DiagnosticError) -> ValueID {
     guard let kind = OpKind(rawValue: op.text), kind != .input else {
       let known = OpKind.callable.map(\.rawValue).joined(separator: ", ")
@@ -164,8 +187,16 @@ private struct State {
           throw error(arg.location, "operand after a keyword argument: tensor operands come first")
         }
         guard case .identifier(let ref) = arg.value.kind else { continue }
-        guard let bound = local?.bindings[ref] ?? global.bindings[ref] else {
+        guard let bound = lookup(ref) else {
           throw error(arg.location, "undefined name '\(ref)'")
+        }
+        // Lanes are independent: a lane may read outside values, its own, and its nested
+        // lanes' results, but not another lane's.
+        let ids: [ValueID] = switch bound.binding { case .value(let id): [id]; case .lanes(let l): l }
+        for id in ids {
+          if let mine = lane, let theirs = graph[id].lane, !Lanes.related(mine, theirs) {
+            throw error(arg.location, "lane '\(mine)' reads '\(ref)', a value of lane '\(theirs)': lanes must be independent (compute it outside the lanes, or inside this one)")
+          }
         }
         switch bound.binding {
         case .value(let id):
@@ -216,11 +247,10 @@ private struct State {
 
   /// Rejects tensors too large for the kernels' 32-bit indexing (and for memory).
   func checkSize(_ t: TensorType, what: String, at loc: SourceLocation) throws(DiagnosticError) {
-    let dims = t.shape.map(String.init).joined(separator: ", ")
     guard let n = t.checkedCount, n <= Limits.maxElements else {
+      let dims = t.shape.map(String.init).joined(separator: ", ")
       throw error(loc, "\(what) would be [\(dims)], too large: mlcnc handles tensors of at most \(Limits.maxElements) elements")
     }
-    _ = n
   }
 
   /// Converts a source value to an attribute of the parameter's kind.

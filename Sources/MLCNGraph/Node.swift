@@ -32,3 +32,13 @@ public struct Node: Hashable, Sendable {
     op.definition.weights(inputs: inputTypes, attributes: attributes).map { ("\(weightPrefix).\($0.suffix)", $0.shape) }
   }
 }
+
+/// Lane instance names nest by prefix: `A.M.1` is inside `A`.
+public enum Lanes {
+  /// Whether a node of lane `a` may read a value of lane `b`: the same lane, or one lane
+  /// nested inside the other (a lane reads its parent's values; a parent reads its nested
+  /// lanes' results).
+  public static func related(_ a: String, _ b: String) -> Bool {
+    a == b || a.hasPrefix(b + ".") || b.hasPrefix(a + ".")
+  }
+}

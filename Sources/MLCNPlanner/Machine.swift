@@ -68,8 +68,9 @@ public struct Machine: Sendable {
         if required { throw bad("\(what) lacks \"\(key)\"") }
         return nil
       }
-      guard let n = (v as? NSNumber)?.doubleValue, n > 0 || (key == "latency_us" && n >= 0) else {
-        throw bad("\(what): \"\(key)\" must be a positive number")
+      // Bounded so the conversions to whole bytes and counts cannot overflow.
+      guard let n = (v as? NSNumber)?.doubleValue, n > 0 || (key == "latency_us" && n >= 0), n < 1e9 else {
+        throw bad("\(what): \"\(key)\" must be a positive number below 1e9")
       }
       return n
     }

@@ -7,7 +7,7 @@ enum MemoryValidator {
     var used = Array(repeating: 0, count: machine.devices.count)
     for id in g.ids { used[placement[id.index]] += CostModel.memoryBytes(of: id, in: g) }
     for (d, dev) in machine.devices.enumerated() where used[d] > dev.memoryBytes {
-      throw PlanError("the plan needs \(mib(used[d])) on device \(dev.name), which has \(mib(dev.memoryBytes)); use a smaller --batch or more devices")
+      throw PlanError("the plan needs \(ByteCount.format(used[d])) on device \(dev.name), which has \(ByteCount.format(dev.memoryBytes)); use a smaller --batch or more devices")
     }
   }
 }

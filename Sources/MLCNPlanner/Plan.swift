@@ -89,6 +89,9 @@ public struct Plan: Codable, Hashable, Sendable {
     do { plan = try JSONDecoder().decode(Plan.self, from: data) } catch {
       throw PlanError("\(file): not a valid plan JSON (\(error))")
     }
+    guard Set(plan.devices).count == plan.devices.count else {
+      throw PlanError("\(file): the plan lists a device twice (\(plan.devices.joined(separator: ", ")))")
+    }
     guard plan.version == currentVersion else {
       throw PlanError("\(file): plan version \(plan.version) is not supported (this mlcnc reads version \(currentVersion))")
     }

@@ -57,7 +57,7 @@ public enum Simulator {
       var ready = deviceFree[d]
       for operand in node.inputs {
         let src = home[operand.index]
-        if src == d || g[operand].op == .input { ready = max(ready, finish[operand.index]); continue }
+        if src == d || g[g.root(operand)].op == .input { ready = max(ready, finish[operand.index]); continue }
         let key = operand.index * machine.devices.count + d
         if arrival[key] == nil {
           let bytes = g.type(of: operand).bytes

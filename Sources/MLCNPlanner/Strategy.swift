@@ -45,8 +45,19 @@ public enum Planner {
       try MemoryValidator.check(graph, placement: Array(repeating: main, count: graph.nodes.count), machine: machine)
       return placed(graph, request, .single, Array(repeating: main, count: graph.nodes.count), analysis)
     case .lanes, .lanesRandom, .lanesExact:
-      let balancer = LaneBalancer(graph: graph, analysis: analysis, times: request.times)
-      let placement = try balancer.placement(request.strategy, seed: request.seed)
+      let problem = LaneProblem(graph: graph, analysis: analysis, times: request.times)
+      let placement: [Int]
+      switch request.strategy {
+      case .lanesRandom:
+        var b = RandomBalancer(rng: SplitMix64(seed: request.seed))
+        placement = try problem.solve(&b)
+      case .lanesExact:
+        var b = ExactBalancer()
+        placement = try problem.solve(&b)
+      default:
+        var b = GreedyBalancer()
+        placement = try problem.solve(&b)
+      }
       try MemoryValidator.check(graph, placement: placement, machine: machine)
       return placed(graph, request, request.strategy, placement, analysis)
     case .auto:

@@ -142,12 +142,7 @@ public final class Executor {
     // Outputs are read from their home buffers; nothing more to set up.
   }
 
-  /// The value whose buffer `v` uses: views share their operand's.
-  private func root(_ v: ValueID) -> ValueID {
-    var v = v
-    while graph[v].op.isView { v = graph[v].inputs[0] }
-    return v
-  }
+  private func root(_ v: ValueID) -> ValueID { graph.root(v) }
 
   /// Makes sure value `v` has a buffer on device `d`, adding a transfer step if needed.
   private func ensureCopy(of value: ValueID, on d: Int) throws {
@@ -217,8 +212,11 @@ public final class Executor {
     var events: [(Step, CLEvent)] = []
     for step in steps {
       let q = queues[step.device]
-      // Wait only for buffers another queue wrote; the in-order queue orders the rest.
-      let waits = step.reads.compactMap { key in key.device != step.device ? written[key] : nil }
+      // Wait only for buffers another queue wrote (flushing that queue, as OpenCL requires
+      // for a cross-queue wait); the in-order queue orders the rest.
+      let foreign = step.reads.filter { $0.device != step.device && written[$0] != nil }
+      for d in Set(foreign.map(\.device)) { try queues[d].flush() }
+      let waits = foreign.map { written[$0]! }
       let event: CLEvent
       switch step.action {
       case .kernel(let k, let global, let local):
@@ -237,6 +235,7 @@ public final class Executor {
       if let w = step.writes { written[w] = event }
       events.append((step, event))
     }
+    for q in queues { try q.flush() }
     for q in queues { try q.finish() }
     lastEvents = events
     var out: [String: HostTensor] = [:]

@@ -45,7 +45,9 @@ public final class ProgramCache: @unchecked Sendable {
   public func program(_ source: ProgramSource, context: CLContext, device: CLDevice, purpose: String) throws(CLError) -> CLProgram {
     let text = source.text, options = source.optionString
     let key = ProgramCache.hash(device.compilerIdentity + "\u{0}" + options + "\u{0}" + text)
-    let memoryKey = "\(ObjectIdentifier(context).hashValue)|\(device.name)|\(key)"
+    // A program keeps its context alive, so the context's handle cannot be reused while
+    // the program is cached here.
+    let memoryKey = "\(UInt(bitPattern: context.handle))|\(device.name)|\(key)"
     lock.lock()
     defer { lock.unlock() }
     if let p = programs[memoryKey] { return p }

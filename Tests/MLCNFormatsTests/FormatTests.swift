@@ -50,3 +50,27 @@ private func tempPath(_ name: String) -> String {
   try data.prefix(5).write(to: URL(fileURLWithPath: p))
   #expect { try Safetensors.read(p) } throws: { ($0 as? FormatError)?.message.contains("not a valid safetensors") == true }
 }
+
+@Test func absurdSizesInHeadersAreErrorsNotCrashes() throws {
+  let p = tempPath("huge.npy")
+  var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }"
+  header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
+  var d = Data([0x93]) + Data("NUMPY".utf8) + Data([1, 0, UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)])
+  d.append(Data(header.utf8))
+  try d.write(to: URL(fileURLWithPath: p))
+  #expect { try NPY.read(p) } throws: { ($0 as? FormatError)?.message.contains("too large") == true }
+
+  for tensor in [#"{"w": {"dtype": "F32", "shape": [4611686018427387904, 4], "data_offsets": [0, 16]}}"#,
+                 #"{"w": {"dtype": "F32", "shape": [2], "data_offsets": [-9223372036854775807, 8]}}"#,
+                 #"{"w": {"dtype": "F32", "shape": [2], "data_offsets": [9223372036854775799, 9223372036854775807]}}"#] {
+    let json = Data(tensor.utf8)
+    var n = UInt64(json.count).littleEndian
+    var file = Data()
+    withUnsafeBytes(of: &n) { file.append(contentsOf: $0) }
+    file.append(json)
+    file.append(Data(count: 16))
+    let st = tempPath("bad.safetensors")
+    try file.write(to: URL(fileURLWithPath: st))
+    #expect(throws: FormatError.self) { try Safetensors.read(st) }
+  }
+}

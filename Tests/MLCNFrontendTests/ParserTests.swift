@@ -73,7 +73,7 @@ extension Lexer {
   ("network n\nlanes L[0] {\n", 2, 9, "at least 1"),
   ("network n\nyield x\n", 2, 1, "'yield' outside a lane block"),
   ("network n\ninput x: [N, 0]\n", 2, 14, "dimension must be positive"),
-  ("network n\nlane A {\n  lane B {\n", 3, 3, "cannot be nested"),
+  ("network n\nlane A {\n  input z: [N, 2]\n", 3, 3, "'input' is not allowed inside a lane block"),
   ("network n\na = f(x, k=[])\n", 2, 13, "empty list"),
 ])
 func syntaxErrorsAreLocated(text: String, line: Int, column: Int, message: String) {

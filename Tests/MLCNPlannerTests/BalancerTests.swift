@@ -37,22 +37,18 @@ func greedyBeatsRandomAndExactBeatsGreedy(_ file: String) throws {
   text += "v = concat(l0, l1, l2, l3, l4, l5, axis=-1)\ny = length(v)\noutput y\n"
   let g = try graph(text, batch: 16)
   let m = try machine("cpu_two_gpus.json")
-  let b = LaneBalancer(graph: g, analysis: LaneDetection.analyze(g), times: TimeModel(machine: m))
-  var used = b.baseMemory()
-  let exact = try b.exact(b.groups[0], &used)
-  func model(_ a: [Int]) -> Double {
-    var load = Array(repeating: 0.0, count: 3)
-    for (k, d) in a.enumerated() { load[d] += b.cost[k][d] + (load[d] == 0 ? b.setup[0][d] : 0) }
-    return load.max()!
-  }
+  let p = LaneProblem(graph: g, analysis: LaneDetection.analyze(g), times: TimeModel(machine: m))
+  var used = p.baseMemory()
+  let exact = try ExactBalancer().place(0, in: p, used: &used)
   var best = Double.infinity
   for code in 0..<729 {
     var c = code
-    best = min(best, model((0..<6).map { _ in defer { c /= 3 }; return c % 3 }))
+    best = min(best, p.makespan((0..<6).map { _ in defer { c /= 3 }; return c % 3 }, set: 0))
   }
-  #expect(abs(model(exact) - best) < 1e-12)
-  var greedyUsed = b.baseMemory()
-  #expect(model(try b.greedy(b.groups[0], &greedyUsed)) >= best)
+  #expect(abs(p.makespan(exact, set: 0) - best) < 1e-12)
+  var greedyUsed = p.baseMemory()
+  var greedy = GreedyBalancer()
+  #expect(p.makespan(try greedy.place(0, in: p, used: &greedyUsed), set: 0) >= best)
 }
 
 @Test func aLaneThatFitsNowhereIsNamed() throws {
@@ -63,7 +59,7 @@ func greedyBeatsRandomAndExactBeatsGreedy(_ file: String) throws {
   let g = try graphFile("mlcn_hetero.mlcn", batch: 64)
   #expect { _ = try makespan(g, tiny, .lanes) } throws: { e in
     let m = (e as? PlanError)?.message ?? ""
-    return m.contains("lane 'wide'") && m.contains("MiB") && m.contains("fits no device")
+    return m.contains("lane 'wide'") && m.contains("MiB") && m.contains("that is more than any device has")
   }
 }
 
@@ -121,5 +117,68 @@ func greedyBeatsRandomAndExactBeatsGreedy(_ file: String) throws {
     try p.run()
     p.waitUntilExit()
     #expect(p.terminationStatus == 0)
+  }
+}
+
+@Test func lanesThatRunAtTheSameTimeAreBalancedTogether() throws {
+  // Two lane groups from two inputs, joined by one concat: four lanes for four GPUs.
+  var text = "network t\ninput x: [N, 1, 28, 28]\ninput z: [N, 1, 28, 28]\n"
+  for (name, input) in [("L", "x"), ("M", "z")] {
+    text += "lanes \(name)[2] {\n h = conv2d(\(input), filters=64, kernel=9, act=relu)\n p = primary_caps(h, caps=32, dim=8, kernel=6, stride=2)\n c = capsule(p, caps=10, dim=4)\n yield c\n}\n"
+  }
+  text += "v = concat(L, M, axis=-1)\ny = length(v)\noutput y\n"
+  let g = try graph(text, batch: 32)
+  let times = TimeModel(machine: try machine("four_gpus.json"))
+  for s in [Strategy.lanes, .lanesExact] {
+    let plan = try Planner.plan(g, PlanRequest(strategy: s, times: times))
+    #expect(Set(plan.laneDevices ?? []).count == 4, "\(s): \(plan.laneDevices ?? [])")
+  }
+}
+
+@Test func tightMemoryStillFindsTheFeasiblePlacement() throws {
+  // Greedy's cost order would put the small-but-slow lane A on the fast device and leave
+  // no room for B; the memory-ordered retry (and exact) find A on slow, B on fast.
+  let g = try graph("""
+    network t
+    input x: [N, 1024]
+    lane A {
+      r = reshape(x, shape=[128, 8])
+      c = capsule(r, caps=10, dim=8, routing=200)
+      f = flatten(c)
+      yield f
+    }
+    lane B {
+      d = dense(x, units=4096)
+      yield d
+    }
+    v = concat(A, B, axis=-1)
+    output v
+    """)
+  let m = try Machine.decode(Data("""
+    {"devices": [{"name": "fast", "type": "gpu", "gflops": 10000, "bandwidth_gbs": 900, "memory_gb": 0.01574},
+                 {"name": "slow", "type": "gpu", "gflops": 2000, "bandwidth_gbs": 300, "memory_gb": 0.005}]}
+    """.utf8), file: "m.json")
+  for s in [Strategy.lanes, .lanesExact, .lanesRandom] {
+    let plan = try Planner.plan(g, PlanRequest(strategy: s, times: TimeModel(machine: m)))
+    #expect(plan.laneDevices == ["slow", "fast"], "\(s)")
+  }
+}
+
+@Test func inputViewsAreNotTransferred() throws {
+  // Lane A reads a reshape of the input: the host writes the input to every device, so
+  // the simulator must not charge a device-to-device copy for the view.
+  let g = try graph("network t\ninput x: [N, 64]\nlane A {\n r = reshape(x, shape=[8, 8])\n s = squash(r)\n yield s\n}\nlane B {\n d = dense(x, units=64)\n e = reshape(d, shape=[8, 8])\n yield e\n}\nv = concat(A, B, axis=1)\noutput v\n", batch: 4)
+  let times = TimeModel(machine: try machine("two_gpus.json"))
+  let lanes = LaneDetection.analyze(g).lanes
+  var placement = Array(repeating: 0, count: g.nodes.count)
+  for v in lanes[0] { placement[v.index] = 1 }
+  let schedule = Simulator.run(g, placement: placement, times: times)
+  #expect(schedule.transfers.map { g[$0.value].name } == ["A.s"])
+}
+
+@Test func hugeNumbersInMachineFilesAreRejected() {
+  for field in [#""memory_gb": 1e12"#, #""memory_gb": 1, "compute_units": 1e30"#] {
+    let json = #"{"devices": [{"name": "g", "type": "gpu", "gflops": 1, "bandwidth_gbs": 1, "# + field + "}]}"
+    #expect { _ = try Machine.decode(Data(json.utf8), file: "m.json") } throws: { ($0 as? PlanError)?.message.contains("below 1e9") == true }
   }
 }

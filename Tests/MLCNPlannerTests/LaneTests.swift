@@ -55,10 +55,11 @@ func detectionFindsTheDeclaredLanes(_ file: String) throws {
     y = concat(a2, b2, axis=1)
     output y
     """)
-  // Nothing at the fork x (the cross edge a<-b makes its branches one); b itself forks.
+  // Nothing at the fork x (the cross edge a<-b makes its branches one); b itself forks,
+  // and a, read by a2 alone, goes with it.
   let groups = LaneDetection.analyze(crossed).groups
-  #expect(groups.count == 1 && crossed[groups[0].fork].name == "b")
-  #expect(groups[0].lanes.map { $0.map { crossed[$0].name } } == [["a2"], ["b2"]])
+  #expect(groups.count == 1 && groups[0].fork.map { crossed[$0].name } == "b")
+  #expect(groups[0].lanes.map { $0.map { crossed[$0].name } } == [["a", "a2"], ["b2"]])
   let three = try graph("""
     network t
     input x: [N, 8]
@@ -105,4 +106,83 @@ func detectionFindsTheDeclaredLanes(_ file: String) throws {
   let pd = PostDominators(g)
   #expect(pd.ipdom == [3, 3, 3, 4, 4])
   #expect(pd.postDominates(3, 0) && !pd.postDominates(1, 0))
+}
+
+@Test func lanesKeepTheirOpsOnASharedOutsideValue() throws {
+  // Both lanes read s, computed outside them: the fork is s, but each lane's own dense
+  // (read by that lane alone) belongs to it, as the lane blocks declare.
+  let g = try graph("""
+    network t
+    input x: [N, 8]
+    s = dense(x, units=4)
+    lanes L[2] {
+      h = dense(x, units=4)
+      p = add(h, s)
+      yield p
+    }
+    v = concat(L, axis=1)
+    output v
+    """)
+  #expect(LaneDetection.analyze(g).lanes.map { $0.map(\.index) } == declaredLanes(g))
+}
+
+@Test func aLaneResultThatIsAlsoAnOutputKeepsItsLanes() throws {
+  let g = try graph("""
+    network t
+    input x: [N, 8]
+    lane A {
+      a = dense(x, units=4)
+      yield a
+    }
+    lane B {
+      b = dense(x, units=4)
+      yield b
+    }
+    v = add(A, B)
+    output v, A
+    """)
+  #expect(LaneDetection.analyze(g).names(in: g) == [["A.a"], ["B.b"]])
+}
+
+@Test func lanesFromDifferentInputsAreFoundOnce() throws {
+  // No value forks here: the lanes start at two inputs. And both lanes start by reading
+  // both inputs, so x and y would each report the same lanes: one group.
+  let g = try graph("""
+    network t
+    input x: [N, 8]
+    input y: [N, 8]
+    lane A {
+      a = add(x, y)
+      a2 = dense(a, units=3)
+      yield a2
+    }
+    lane B {
+      b = add(y, x)
+      b2 = dense(b, units=3)
+      yield b2
+    }
+    v = concat(A, B, axis=1)
+    output v
+    """)
+  let found = LaneDetection.analyze(g)
+  #expect(found.groups.count == 1)
+  #expect(found.lanes.map { $0.map(\.index) } == declaredLanes(g))
+  let separate = try graph("""
+    network t
+    input x: [N, 8]
+    input z: [N, 8]
+    lane A {
+      a = dense(x, units=3)
+      yield a
+    }
+    lane B {
+      b = dense(z, units=3)
+      yield b
+    }
+    v = concat(A, B, axis=1)
+    output v
+    """)
+  let s = LaneDetection.analyze(separate)
+  #expect(s.groups.count == 1 && s.groups[0].fork == nil)
+  #expect(s.names(in: separate) == [["A.a"], ["B.b"]])
 }

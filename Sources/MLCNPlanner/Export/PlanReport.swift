@@ -27,10 +27,7 @@ public struct PlanReport: Sendable {
 
   static func ms(_ s: Double) -> String { String(format: "%.3f ms", s * 1000) }
 
-  static func bytes(_ b: Int) -> String {
-    b >= 1 << 20 ? String(format: "%.1f MiB", Double(b) / Double(1 << 20))
-      : b >= 1 << 10 ? String(format: "%.1f KiB", Double(b) / Double(1 << 10)) : "\(b) B"
-  }
+  static func bytes(_ b: Int) -> String { ByteCount.format(b) }
 
   /// Graphviz DOT: `dot -Tsvg plan.dot -o plan.svg`.
   public func dot() -> String {

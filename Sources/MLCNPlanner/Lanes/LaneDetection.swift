@@ -5,24 +5,32 @@
 //
 // Algorithm:
 //  1. Compute immediate post-dominators (PostDominators).
-//  2. For each fork f (a value with two or more distinct readers), its join j = ipdom(f)
-//     (the virtual sink when the branches only end at separate outputs).
-//  3. The region of f: nodes reachable from f that j does not reach, f and j excluded.
-//  4. Split the region into connected components (an edge between two branches merges
-//     them). Two or more components are the lanes of f; each is one lane.
-//  5. A group nested inside a lane of another group is kept under it; groups not inside
-//     any other group's lane are the top level, which the planner balances.
+//  2. Forks: each value with two or more distinct readers; and, when the graph has two or
+//     more inputs, the inputs together (branches may start at different inputs).
+//  3. The join j: the nearest common post-dominator of the fork (the virtual sink when
+//     the branches only end at separate outputs).
+//  4. The region: nodes reachable from the fork that j does not reach, the fork, j and
+//     graph inputs excluded. Its connected components are the branches (an edge between
+//     two branches merges them).
+//  5. Each branch also takes the values only it reads, computed outside the region (a
+//     lane's ops on a value shared by all lanes, say), working backwards.
+//  6. Two or more branches are the lanes of the fork. Groups with the same lanes are
+//     one group. A group inside a lane of another is nested under it; the top level is
+//     what the planner balances, larger groups first, overlapping ones left out.
 
 import MLCNGraph
 
 public struct LaneGroup: Hashable, Sendable {
-  public var fork: ValueID
+  /// The forking value; nil when the lanes start at different graph inputs.
+  public var fork: ValueID?
   /// nil when the branches end at different outputs.
   public var join: ValueID?
   /// The lanes, each a list of nodes in graph order; lanes ordered by their first node.
   public var lanes: [[ValueID]]
   /// Groups found inside the lanes (lanes within lanes).
   public var nested: [LaneGroup]
+
+  var members: Set<Int> { Set(lanes.joined().map(\.index)) }
 }
 
 public struct LaneAnalysis: Hashable, Sendable {
@@ -44,50 +52,79 @@ public struct LaneAnalysis: Hashable, Sendable {
 public enum LaneDetection {
   public static func analyze(_ g: Graph) -> LaneAnalysis {
     let pd = PostDominators(g)
-    let n = g.nodes.count
+    let inputs = Set(g.inputs.map(\.index))
+    let outputs = Set(g.outputs.map(\.value.index))
+    // 2. Forks.
+    var forks: [[Int]] = g.ids.map(\.index).filter { f in pd.successors[f].filter { $0 != pd.sink }.count >= 2 }.map { [$0] }
+    let readInputs = inputs.filter { pd.successors[$0] != [pd.sink] }.sorted()
+    if readInputs.count >= 2 { forks.append(readInputs) }
+
     var found: [LaneGroup] = []
-    var regions: [Set<Int>] = []
-    for f in 0..<n {
-      let readers = pd.successors[f].filter { $0 != pd.sink }
-      guard readers.count >= 2 else { continue }
-      let j = pd.ipdom[f]
-      // 3. Region: forward from f, stopping at j.
-      let afterJoin = j == pd.sink ? Set<Int>() : reachable(from: j, pd)
-      var region = reachable(from: f, pd).subtracting(afterJoin)
-      region.remove(f)
-      region.remove(pd.sink)
-      // 4. Connected components inside the region.
-      let components = connectedComponents(region, g)
+    for fork in forks {
+      // 3. Join.
+      let j = fork.count == 1 ? pd.ipdom[fork[0]] : pd.common(fork)
+      // 4. Region and branches.
+      let afterJoin = j == pd.sink ? Set<Int>() : reachable(from: [j], pd)
+      let region = reachable(from: fork, pd).subtracting(afterJoin).subtracting(fork).subtracting(inputs)
+        .subtracting([pd.sink])
+      var components = connectedComponents(region, g).map(Set.init)
       guard components.count >= 2 else { continue }
-      found.append(LaneGroup(fork: ValueID(f), join: j == pd.sink ? nil : ValueID(j),
-                             lanes: components.map { $0.map(ValueID.init) }, nested: []))
-      regions.append(region)
-    }
-    // 5. Nest each group into the smallest lane of another group that contains its region.
-    func containingLane(_ i: Int) -> (Int, Int)? {
-      var best: (Int, Int, Int)?
-      for (k, other) in found.enumerated() where k != i {
-        for (li, lane) in other.lanes.enumerated() {
-          let set = Set(lane.map(\.index))
-          if regions[i].isSubset(of: set) {
-            if best == nil || set.count < best!.2 { best = (k, li, set.count) }
-          }
+      // 5. Values read by one branch alone join it.
+      let users = g.users()
+      var changed = true
+      while changed {
+        changed = false
+        for v in stride(from: g.nodes.count - 1, through: 0, by: -1)
+        where !inputs.contains(v) && !outputs.contains(v) && !fork.contains(v) && !afterJoin.contains(v)
+          && !components.contains(where: { $0.contains(v) }) {
+          let readers = Set(users[v].map(\.index))
+          guard !readers.isEmpty, let c = components.firstIndex(where: { readers.isSubset(of: $0) }) else { continue }
+          components[c].insert(v)
+          changed = true
         }
       }
-      return best.map { ($0.0, $0.1) }
+      let lanes = components.map { $0.sorted().map(ValueID.init) }.sorted { $0[0] < $1[0] }
+      // 6. One group per set of lanes.
+      if found.contains(where: { $0.lanes == lanes }) { continue }
+      found.append(LaneGroup(fork: fork.count == 1 ? ValueID(fork[0]) : nil, join: j == pd.sink ? nil : ValueID(j),
+                             lanes: lanes, nested: []))
     }
-    let parents = found.indices.map(containingLane)
-    func build(_ i: Int) -> LaneGroup {
-      var group = found[i]
-      group.nested = found.indices.filter { parents[$0]?.0 == i }.map(build)
-      return group
-    }
-    return LaneAnalysis(groups: found.indices.filter { parents[$0] == nil }.map(build))
+    return LaneAnalysis(groups: nest(found))
   }
 
-  static func reachable(from start: Int, _ pd: PostDominators) -> Set<Int> {
-    var seen: Set<Int> = [start]
-    var stack = [start]
+  /// Puts each group under the smallest lane of another group that holds all its nodes;
+  /// keeps the top level free of overlaps, larger groups first.
+  static func nest(_ found: [LaneGroup]) -> [LaneGroup] {
+    let members = found.map(\.members)
+    func parent(_ i: Int) -> Int? {
+      var best: (group: Int, size: Int)?
+      for (k, other) in found.enumerated() where k != i {
+        for lane in other.lanes {
+          let set = Set(lane.map(\.index))
+          if members[i].isSubset(of: set), best == nil || set.count < best!.size { best = (k, set.count) }
+        }
+      }
+      return best?.group
+    }
+    let parents = found.indices.map(parent)
+    func build(_ i: Int) -> LaneGroup {
+      var group = found[i]
+      group.nested = found.indices.filter { parents[$0] == i }.map(build)
+      return group
+    }
+    var top: [Int] = []
+    var taken = Set<Int>()
+    for i in found.indices.filter({ parents[$0] == nil }).sorted(by: { members[$0].count > members[$1].count })
+    where members[i].isDisjoint(with: taken) {
+      top.append(i)
+      taken.formUnion(members[i])
+    }
+    return top.sorted { found[$0].lanes[0][0] < found[$1].lanes[0][0] }.map(build)
+  }
+
+  static func reachable(from starts: [Int], _ pd: PostDominators) -> Set<Int> {
+    var seen = Set(starts)
+    var stack = starts
     while let v = stack.popLast() {
       for s in pd.successors[v] where seen.insert(s).inserted { stack.append(s) }
     }

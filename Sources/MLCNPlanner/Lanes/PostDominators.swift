@@ -1,5 +1,5 @@
-// Immediate post-dominators of the graph's nodes, with a virtual sink after every output
-// (and every value nobody reads). Nodes are in topological order, so a node's
+// Immediate post-dominators of the graph's nodes, with a virtual sink after every value
+// nobody reads (the outputs, unless ops read them too). Nodes are in topological order, so a node's
 // post-dominators all come after it and one reverse sweep suffices (Cooper, Harvey and
 // Kennedy's intersection on the post-dominator tree).
 
@@ -16,11 +16,13 @@ public struct PostDominators: Sendable {
   public init(_ g: Graph) {
     let n = g.nodes.count
     sink = n
-    let outputs = Set(g.outputs.map(\.value.index))
     var succ = Array(repeating: [Int](), count: n + 1)
     for (v, users) in g.users().enumerated() {
+      // Only values nobody reads flow to the sink: an output that ops also read is
+      // post-dominated through those readers, so a lane's result that is also an output
+      // does not hide the lane's join.
       var s = Array(Set(users.map(\.index))).sorted()
-      if s.isEmpty || outputs.contains(v) { s.append(n) }
+      if s.isEmpty { s.append(n) }
       succ[v] = s
     }
     successors = succ
@@ -38,6 +40,17 @@ public struct PostDominators: Sendable {
       dom[v] = common
     }
     ipdom = dom
+  }
+
+  /// The nearest common post-dominator of `nodes` (the sink when they share none).
+  public func common(_ nodes: [Int]) -> Int {
+    guard var c = nodes.first else { return sink }
+    for v in nodes.dropFirst() {
+      var a = c, b = v
+      while a != b { if a < b { a = ipdom[a] } else { b = ipdom[b] } }
+      c = a
+    }
+    return c
   }
 
   /// Whether `a` post-dominates `b` (every path from b to the sink passes a).

@@ -41,6 +41,9 @@ public final class CLQueue: @unchecked Sendable {
 
   public func finish() throws(CLError) { try check(clFinish(handle), "clFinish", device: device.name) }
 
+  /// Submits what is enqueued, so events another queue waits on can complete.
+  public func flush() throws(CLError) { try check(clFlush(handle), "clFlush", device: device.name) }
+
   deinit { clReleaseCommandQueue(handle) }
 }
 
