@@ -5,5 +5,4 @@ public enum KernelLibrary {
   public static func source(_ file: String) -> String {
     (KernelSources.files["common.h"] ?? "") + "\n" + (KernelSources.files[file] ?? "#error missing kernel file \(file)\n")
   }
-  public static var files: [String] { KernelSources.files.keys.sorted() }
 }

@@ -36,13 +36,6 @@ public struct Model: Sendable {
               strategy: Strategy(rawValue: p.strategy) ?? .auto, devices: p.devices, plan: plan)
   }
 
-  /// The optimised graph for batch size `batch`, its weights checked.
-  public func graph(batch: Int) throws -> Graph {
-    let g = try Compiler.graph(source, options: CompileOptions(batch: batch))
-    try Weights.validate(weights, for: g, file: weightsOrigin)
-    return g
-  }
-
   /// The plan to run `graph` on the machine: an explicit one, the stored one when it was
   /// made for this batch and these devices, else a new one by `strategy`.
   public func plan(for graph: Graph, times: TimeModel, strategy: Strategy?, seed: UInt64 = 0,

@@ -62,12 +62,18 @@ private struct State {
     return nil
   }
 
+  /// Fails with the duplicate-name diagnostic when `name` is bound in the innermost scope
+  /// (or, with `anyScope`, in any enclosing one).
+  func checkUnbound(_ name: Name, anyScope: Bool = false) throws(DiagnosticError) {
+    if let previous = anyScope ? lookup(name.text) : scopes[scopes.count - 1].bindings[name.text] {
+      throw error(name.location, "duplicate name '\(name.text)' (first defined at line \(previous.location.line))")
+    }
+  }
+
   /// Binds `name` in the innermost scope. A name may be defined once per scope, and a
   /// lane-local name may not hide an outer one (readers would not know which is meant).
   mutating func bind(_ name: Name, _ binding: Binding) throws(DiagnosticError) {
-    if let previous = scopes[scopes.count - 1].bindings[name.text] {
-      throw error(name.location, "duplicate name '\(name.text)' (first defined at line \(previous.location.line))")
-    }
+    try checkUnbound(name)
     if scopes.count > 1, let outer = lookup(name.text) {
       throw error(name.location, "'\(name.text)' is already defined outside the lane (line \(outer.location.line)); lane-local names must be new")
     }
@@ -90,9 +96,7 @@ private struct State {
           }
           dims.append(n)
         }
-        if let previous = lookup(name.text) {
-          throw error(name.location, "duplicate name '\(name.text)' (first defined at line \(previous.location.line))")
-        }
+        try checkUnbound(name, anyScope: true)
         try checkSize(TensorType(dims), what: "input '\(name.text)'", at: shapeLoc)
         let id = append(Node(name: name.text, op: .input, inputs: [], attributes: Attributes(),
                              type: TensorType(dims), lane: nil, location: name.location))
@@ -121,15 +125,11 @@ private struct State {
     let prefix = lane.map { $0 + "." } ?? ""
     switch stmt {
     case .assign(let name, let op, let args):
-      if let previous = scopes[scopes.count - 1].bindings[name.text] {
-        throw error(name.location, "duplicate name '\(name.text)' (first defined at line \(previous.location.line))")
-      }
+      try checkUnbound(name)  // before the call, so a duplicate is reported ahead of op errors
       let id = try lowerCall(name: name, op: op, args: args, prefix: prefix, lane: lane)
       try bind(name, .value(id))
     case .lane(let name, let count, let body, let yielded):
-      if let previous = lookup(name.text) {
-        throw error(name.location, "duplicate name '\(name.text)' (first defined at line \(previous.location.line))")
-      }
+      try checkUnbound(name, anyScope: true)
       if let count {
         var ids: [ValueID] = []
         for i in 0..<count { ids.append(try lowerLane(body, yielded: yielded, instance: "\(prefix)\(name.text).\(i)")) }

@@ -255,5 +255,4 @@ public final class Executor {
     }
   }
 
-  public var kernelLaunchCount: Int { steps.filter { if case .kernel = $0.action { true } else { false } }.count }
 }

@@ -14,7 +14,6 @@ public final class ProgramCache: @unchecked Sendable {
 
   public private(set) var compiledFromSource = 0
   public private(set) var loadedFromDisk = 0
-  public private(set) var buildSeconds = 0.0
   /// Called before compiling a program from source (slow: 0.3-30 s), e.g. to show progress.
   public var onCompile: (@Sendable (_ file: String, _ device: String) -> Void)?
 
@@ -51,7 +50,6 @@ public final class ProgramCache: @unchecked Sendable {
     lock.lock()
     defer { lock.unlock() }
     if let p = programs[memoryKey] { return p }
-    let start = Date()
     let file = directory?.appending(path: key + ".bin")
     var program: CLProgram?
     if let file, let binary = try? Data(contentsOf: file) {
@@ -65,7 +63,6 @@ public final class ProgramCache: @unchecked Sendable {
       if let file, let binary = binaryOf(built) { try? binary.write(to: file, options: .atomic) }
       program = built
     }
-    buildSeconds += Date().timeIntervalSince(start)
     programs[memoryKey] = program!
     return program!
   }

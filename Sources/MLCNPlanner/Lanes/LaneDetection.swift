@@ -59,6 +59,7 @@ public enum LaneDetection {
     let readInputs = inputs.filter { pd.successors[$0] != [pd.sink] }.sorted()
     if readInputs.count >= 2 { forks.append(readInputs) }
 
+    let users = g.users()
     var found: [LaneGroup] = []
     for fork in forks {
       // 3. Join.
@@ -70,7 +71,6 @@ public enum LaneDetection {
       var components = connectedComponents(region, g).map(Set.init)
       guard components.count >= 2 else { continue }
       // 5. Values read by one branch alone join it.
-      let users = g.users()
       var changed = true
       while changed {
         changed = false
