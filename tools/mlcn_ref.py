@@ -808,14 +808,29 @@ def cmd_gen(a):
 
 
 def cmd_compare(a):
+    """max |got - expected| <= rtol * (1 + max |expected|), over the finite expected values.
+    Fails on any NaN (np.max would propagate it, but the check must not rely on that), on
+    an infinity where the expected value is finite, and on an expected infinity that is
+    not matched exactly."""
     got, exp = load_npy(a.got), load_npy(a.expected)
     if got.shape != exp.shape:
         print(f"FAIL {a.got}: shape {list(got.shape)}, expected {list(exp.shape)}")
         return 1
-    err = float(np.max(np.abs(got - exp))) if got.size else 0.0
-    tol = a.rtol * (1.0 + (float(np.max(np.abs(exp))) if exp.size else 0.0))
-    ok = err <= tol  # NaN compares false: a NaN anywhere fails
-    print(f"{'ok' if ok else 'FAIL'} {a.got}: max error {err:.3e}, tolerance {tol:.3e}")
+    got, exp = got.astype(np.float64).ravel(), exp.astype(np.float64).ravel()
+    finite = np.isfinite(exp)
+    # bad: a NaN on either side, a non-finite value where a finite one is expected, or an
+    # expected infinity not matched by the same infinity
+    bad = np.isnan(got) | np.isnan(exp) | (finite & ~np.isfinite(got)) | (~finite & (got != exp))
+    ok_pos = finite & ~bad
+    err = float(np.max(np.abs(got[ok_pos] - exp[ok_pos]))) if ok_pos.any() else 0.0
+    tol = a.rtol * (1.0 + (float(np.max(np.abs(exp[finite]))) if finite.any() else 0.0))
+    nbad = int(np.count_nonzero(bad))
+    ok = nbad == 0 and err <= tol
+    msg = f"{'ok' if ok else 'FAIL'} {a.got}: max error {err:.3e}, tolerance {tol:.3e}"
+    if nbad:
+        i = int(np.flatnonzero(bad)[0])
+        msg += f"; {nbad} non-finite mismatch(es), first at flat index {i}: got {got[i]}, expected {exp[i]}"
+    print(msg)
     return 0 if ok else 1
 
 

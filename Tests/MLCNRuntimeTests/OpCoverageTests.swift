@@ -46,8 +46,8 @@ func opMatchesTheReference(_ op: OpKind) throws {
                           devices: [device], weights: c.weights, programs: cache)
   let got = try exec.run(c.inputs)["y"]!
   #expect(got.shape == c.expected["y"]!.shape)
-  let (err, tol) = TestSupport.error(got, c.expected["y"]!)
-  #expect(err <= tol, "\(op): max error \(err) > tolerance \(tol)")
+  let cmp = TestSupport.compare(got, c.expected["y"]!)
+  #expect(cmp.ok, "\(op): \(cmp)")
 }
 
 @Test func binaryCacheServesTheSecondBuild() throws {
@@ -92,7 +92,7 @@ extension TestSupport {
   let exec = try Executor(graph: c.graph, placement: Array(repeating: 0, count: c.graph.nodes.count), devices: [device],
                           weights: c.weights, programs: ProgramCache(directory: nil), options: CodegenOptions(gemm: .clblast))
   let got = try exec.run(c.inputs)["y"]!
-  let (err, tol) = TestSupport.error(got, c.expected["y"]!)
-  #expect(err <= tol, "max error \(err) > tolerance \(tol)")
+  let cmp = TestSupport.compare(got, c.expected["y"]!)
+  #expect(cmp.ok, "\(cmp)")
   #expect(exec.timings().contains { $0.kernel == "CLBlastSgemm" })
 }

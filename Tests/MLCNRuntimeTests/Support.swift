@@ -48,10 +48,48 @@ enum TestSupport {
     guard p.terminationStatus == 0 else { throw RuntimeError("mlcn_ref.py \(args.joined(separator: " ")) failed: \(message)") }
   }
 
-  /// Largest |a - b| and the tolerance 1e-4 * (1 + max |b|) the numerics tests use.
-  static func error(_ a: HostTensor, _ b: HostTensor) -> (error: Float, tolerance: Float) {
-    let err = zip(a.data, b.data).map { abs($0 - $1) }.max() ?? 0
-    return (err, 1e-4 * (1 + (b.data.map(abs).max() ?? 0)))
+  /// The numerics tests' check of `got` against `expected`: max |got - expected| <=
+  /// rtol * (1 + max |expected|). Unlike a plain `.max()` (which skips a NaN unless it
+  /// comes first) it fails on any NaN, on an infinity where the expected value is finite,
+  /// on an infinity of the wrong sign, and on a shape or element-count mismatch.
+  static func compare(_ got: HostTensor, _ expected: HostTensor, rtol: Float = 1e-4) -> Comparison {
+    var c = Comparison()
+    guard got.shape == expected.shape, got.data.count == expected.data.count else {
+      c.mismatch = "shape \(got.shape) (\(got.data.count) elements), expected \(expected.shape) (\(expected.data.count) elements)"
+      return c
+    }
+    var largest: Float = 0
+    for (i, (g, e)) in zip(got.data, expected.data).enumerated() {
+      if e.isFinite {
+        largest = max(largest, abs(e))
+        if g.isFinite {
+          c.error = max(c.error, abs(g - e))
+          continue
+        }
+      } else if !e.isNaN && g == e {
+        continue  // the same infinity
+      }
+      if c.firstBad == nil { c.firstBad = (i, g, e) }
+      c.nonFinite += 1
+    }
+    c.tolerance = rtol * (1 + largest)
+    return c
+  }
+
+  struct Comparison: CustomStringConvertible {
+    var error: Float = 0
+    var tolerance: Float = 0
+    /// Elements where either side is NaN, or an infinity is not matched exactly.
+    var nonFinite = 0
+    var firstBad: (index: Int, got: Float, expected: Float)?
+    var mismatch: String?
+    var ok: Bool { mismatch == nil && nonFinite == 0 && error <= tolerance }
+    var description: String {
+      if let mismatch { return mismatch }
+      var s = "max error \(error), tolerance \(tolerance)"
+      if let b = firstBad { s += "; \(nonFinite) non-finite mismatch(es), first at [\(b.index)]: got \(b.got), expected \(b.expected)" }
+      return s
+    }
   }
 
   /// Generates weights, inputs and expected outputs for `text` with the reference, and
