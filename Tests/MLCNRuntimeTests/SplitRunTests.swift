@@ -18,8 +18,8 @@ func lanesOverTwoDevicesMatchOneDevice(_ file: String) throws {
   let pair = Array(devices.prefix(2))
   let g = try Compiler.graph(path: TestSupport.root.appending(path: "graphs/\(file)").path, options: CompileOptions(batch: 3))
   let weights = Weights.initialize(g, seed: 7)
-  var rng = SystemRandomNumberGenerator()
-  let x = HostTensor(shape: [3, 1, 28, 28], data: (0..<(3 * 784)).map { _ in Float.random(in: 0..<1, using: &rng) })
+  var rng = SplitMix64(seed: 11)  // fixed: a failure must reproduce with the same input
+  let x = HostTensor(shape: [3, 1, 28, 28], data: (0..<(3 * 784)).map { _ in rng.nextUnit() })
   let cache = ProgramCache(directory: nil)
 
   let one = try Executor(graph: g, placement: Array(repeating: 0, count: g.nodes.count), devices: [pair[0]],
