@@ -61,22 +61,59 @@ import MLCNFrontend
   #expect(g.nodes.map(\.name) == ["x", "r", "dead"])
 }
 
+/// The verifier's complaint about `g`, or nil when it accepts it.
+func verifyError(_ g: Graph) -> VerifyError? {
+  do { try Verifier.verify(g); return nil } catch { return error }
+}
+
 @Test func verifierRejectsBrokenIR() throws {
+  // x: f32[2, 4] (#0), a = dense(x, units=3): f32[2, 3] (#1), b = relu(a) (#2)
   let good = try lower("network t\ninput x: [N, 4]\na = dense(x, units=3)\nb = relu(a)\noutput b\n")
+  #expect(verifyError(good) == nil)
+  /// Each broken graph must be rejected by the invariant it breaks, at the node that breaks it.
+  func rejects(_ g: Graph, at node: String, _ message: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+    let e = verifyError(g)
+    #expect(e?.node == node, "\(e.map(String.init(describing:)) ?? "accepted")", sourceLocation: sourceLocation)
+    #expect(e?.message == message, sourceLocation: sourceLocation)
+  }
   var badType = good
   badType.nodes[1].type = TensorType([2, 4])
-  #expect(throws: VerifyError.self) { try Verifier.verify(badType) }
+  rejects(badType, at: "a", "type f32[2, 4] but inference gives f32[2, 3]")
   var badOrder = good
   badOrder.nodes[1].inputs = [ValueID(2)]
-  #expect(throws: VerifyError.self) { try Verifier.verify(badOrder) }
+  rejects(badOrder, at: "a", "reads #2, which is not defined before it")
+  var selfLoop = good
+  selfLoop.nodes[2].inputs = [ValueID(2)]
+  rejects(selfLoop, at: "b", "reads #2, which is not defined before it")
   var badAttr = good
   badAttr.nodes[1].attributes["bogus"] = .int(1)
-  #expect(throws: VerifyError.self) { try Verifier.verify(badAttr) }
+  rejects(badAttr, at: "a", "unknown attribute 'bogus'")
+  var missingAttr = good
+  missingAttr.nodes[1].attributes["units"] = nil
+  rejects(missingAttr, at: "a", "missing attribute 'units'")
+  var badArity = good
+  badArity.nodes[2].inputs = [ValueID(0), ValueID(1)]
+  rejects(badArity, at: "b", "relu takes 1 operand, has 2")
+  var duplicate = good
+  duplicate.nodes[2].name = "a"
+  rejects(duplicate, at: "a", "duplicate value name")
+  var badBatch = good
+  badBatch.nodes[0].type = TensorType([3, 4])
+  rejects(badBatch, at: "x", "input's first dimension is not the batch 2")
   var crossLane = good
   crossLane.nodes[1].lane = "A"
   crossLane.nodes[2].lane = "B"
-  #expect(throws: VerifyError.self) { try Verifier.verify(crossLane) }
-  try Verifier.verify(good)
+  rejects(crossLane, at: "b", "lane B reads a of lane A; lanes must be independent")
+  var nestedLane = good  // a nested lane may read its enclosing lane
+  nestedLane.nodes[1].lane = "A"
+  nestedLane.nodes[2].lane = "A.0"
+  #expect(verifyError(nestedLane) == nil)
+  var noOutputs = good
+  noOutputs.outputs = []
+  rejects(noOutputs, at: "t", "graph has no outputs")
+  var danglingOutput = good
+  danglingOutput.outputs[0] = Graph.Output(name: "b", value: ValueID(7))
+  rejects(danglingOutput, at: "b", "output refers to a missing value")
 }
 
 @Test func everyOpDeclaresItsSpec() {
