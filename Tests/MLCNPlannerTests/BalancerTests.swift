@@ -1,6 +1,6 @@
-// Lane balancing and the simulator on made-up machines: exact is never worse than
-// greedy, greedy beats random on heterogeneous lanes, memory limits are respected, and
-// lanes on different devices overlap in time.
+// Lane balancing and the simulator on made-up machines: exact is optimal (against brute
+// force), greedy keeps its proven bounds and beats random on heterogeneous lanes, memory
+// limits are respected, and lanes on different devices overlap in time.
 
 import Foundation
 import Testing
@@ -27,28 +27,88 @@ func greedyBeatsRandomAndExactBeatsGreedy(_ file: String) throws {
   #expect(try makespan(g, m, .auto) <= min(single, greedy) * (1 + 1e-9))
 }
 
+/// A net of one lane per width, each lane's work growing with its width.
+func lanesOfWidths(_ widths: [Int], batch: Int = 16) throws -> Graph {
+  var text = "network t\ninput x: [N, 1, 28, 28]\n"
+  for (i, w) in widths.enumerated() {
+    text += "lane l\(i) {\n h = conv2d(x, filters=\(4 * w), kernel=5, act=relu)\n p = primary_caps(h, caps=\(2 * w), dim=8, kernel=5, stride=2)\n c = capsule(p, caps=10, dim=2)\n yield c\n}\n"
+  }
+  text += "v = concat(\(widths.indices.map { "l\($0)" }.joined(separator: ", ")), axis=-1)\ny = length(v)\noutput y\n"
+  return try graph(text, batch: batch)
+}
+
+/// The optimum of set 0 by brute force over all device^lane placements.
+func bruteForceOptimum(_ p: LaneProblem) -> Double {
+  let lanes = p.sets[0].count, devices = p.devices.count
+  var best = Double.infinity
+  for code in 0..<Int(pow(Double(devices), Double(lanes))) {
+    var c = code
+    best = min(best, p.makespan((0..<lanes).map { _ in defer { c /= devices }; return c % devices }, set: 0))
+  }
+  return best
+}
+
+func greedyMakespan(_ p: LaneProblem) throws -> Double {
+  var used = p.baseMemory()
+  var greedy = GreedyBalancer()
+  return p.makespan(try greedy.place(0, in: p, used: &used), set: 0)
+}
+
 @Test func exactIsOptimalForTheLaneModel() throws {
   // 6 lanes of very different widths on a CPU and two unequal GPUs: compare the branch
   // and bound with brute force over all 3^6 placements of the balancer's own cost model.
-  var text = "network t\ninput x: [N, 1, 28, 28]\n"
-  for (i, w) in [1, 7, 3, 8, 2, 5].enumerated() {
-    text += "lane l\(i) {\n h = conv2d(x, filters=\(4 * w), kernel=5, act=relu)\n p = primary_caps(h, caps=\(2 * w), dim=8, kernel=5, stride=2)\n c = capsule(p, caps=10, dim=2)\n yield c\n}\n"
-  }
-  text += "v = concat(l0, l1, l2, l3, l4, l5, axis=-1)\ny = length(v)\noutput y\n"
-  let g = try graph(text, batch: 16)
+  let g = try lanesOfWidths([1, 7, 3, 8, 2, 5])
   let m = try machine("cpu_two_gpus.json")
   let p = LaneProblem(graph: g, analysis: LaneDetection.analyze(g), times: TimeModel(machine: m))
+  #expect(p.sets.count == 1 && p.sets[0].count == 6)
   var used = p.baseMemory()
   let exact = try ExactBalancer().place(0, in: p, used: &used)
-  var best = Double.infinity
-  for code in 0..<729 {
-    var c = code
-    best = min(best, p.makespan((0..<6).map { _ in defer { c /= 3 }; return c % 3 }, set: 0))
-  }
+  let best = bruteForceOptimum(p)
   #expect(abs(p.makespan(exact, set: 0) - best) < 1e-12)
-  var greedyUsed = p.baseMemory()
-  var greedy = GreedyBalancer()
-  #expect(p.makespan(try greedy.place(0, in: p, used: &greedyUsed), set: 0) >= best)
+  // Earliest finish never makes the largest load grow by more than the lane's cheapest
+  // cost (plus that device's setup), so greedy is at most the sum of those minima; and no
+  // placement beats the cheapest work of all lanes spread evenly over the devices.
+  let cheapest = p.sets[0].map { l in p.devices.indices.map { p.cost[l][$0] + p.setup[0][$0] }.min()! }
+  let greedy = try greedyMakespan(p)
+  #expect(greedy <= cheapest.reduce(0, +) * (1 + 1e-12), "greedy \(greedy)")
+  let work = p.sets[0].map { p.cost[$0].min()! }.reduce(0, +)
+  #expect(best >= work / Double(p.devices.count) * (1 - 1e-12))
+}
+
+/// Identical GPUs joined by a free link: each lane costs the same on every device, so lane
+/// balancing is plain P||Cmax and greedy (largest first, onto the least loaded) is LPT.
+func identicalGPUs(_ count: Int) -> Machine {
+  Machine(devices: (0..<count).map { DeviceDescriptor(name: "gpu\($0)", kind: .gpu, gflops: 14000, bandwidthGBs: 900, memoryBytes: 16 << 30) },
+          defaultLink: LinkModel(bandwidthGBs: .infinity, latencySeconds: 0))
+}
+
+@Test func greedyIsWithinGrahamsBoundOnIdenticalDevices() throws {
+  // Graham (1969): LPT's makespan is at most (4/3 - 1/(3m)) times the optimum on m
+  // identical machines. The optimum comes from brute force over all 4^6 placements.
+  let g = try lanesOfWidths([1, 7, 3, 8, 2, 5])
+  let p = LaneProblem(graph: g, analysis: LaneDetection.analyze(g), times: TimeModel(machine: identicalGPUs(4)))
+  for l in p.sets[0] { #expect(Set(p.cost[l]).count == 1, "lane \(l) costs differ by device: \(p.cost[l])") }
+  #expect(p.setup[0] == [0, 0, 0, 0])
+  let best = bruteForceOptimum(p)
+  let greedy = try greedyMakespan(p)
+  #expect(greedy <= (4.0 / 3 - 1.0 / 12) * best * (1 + 1e-12), "greedy \(greedy), optimum \(best)")
+  // The optimum is at least the largest lane and at least the average load.
+  let costs = p.sets[0].map { p.cost[$0][0] }
+  #expect(best >= max(costs.max()!, costs.reduce(0, +) / 4) * (1 - 1e-12))
+}
+
+@Test func greedyIsOptimalWithADeviceForEveryLane() throws {
+  // No more lanes than identical devices: greedy gives each lane a device of its own, and
+  // the makespan is the largest lane, which no placement can beat.
+  let g = try lanesOfWidths([1, 7, 3])
+  let p = LaneProblem(graph: g, analysis: LaneDetection.analyze(g), times: TimeModel(machine: identicalGPUs(4)))
+  var used = p.baseMemory()
+  var balancer = GreedyBalancer()
+  let placement = try balancer.place(0, in: p, used: &used)
+  #expect(Set(placement).count == 3, "\(placement)")
+  let largest = p.sets[0].map { p.cost[$0][0] }.max()!
+  #expect(p.makespan(placement, set: 0) == largest)
+  #expect(bruteForceOptimum(p) == largest)
 }
 
 @Test func aLaneThatFitsNowhereIsNamed() throws {
