@@ -18,7 +18,7 @@ struct MLCNC: ParsableCommand {
         mlcnc run net.mlcnpkg --input x=x.npy --output y=y.npy --repeat 10
         mlcnc plan net.mlcn --devices all --dot plan.dot
 
-      PoCL (the CPU OpenCL driver) needs a writable cache folder: set POCL_CACHE_DIR.
+      PoCL (the CPU OpenCL driver) needs a writable cache folder: set POCL_CACHE_DIR. \
       Compiled kernels are cached in $MLCNC_CACHE_DIR (default ~/.cache/mlcnc).
       """,
     subcommands: [Devices.self, Check.self, IR.self, Compile.self, Run.self, PlanCommand.self])

@@ -15,8 +15,9 @@ struct PlanCommand: ParsableCommand {
     abstract: "Plan where each op runs; print a per-device table and export JSON or Graphviz DOT.",
     discussion: """
       Strategies: \(Strategy.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: "; ")).
-      Plan for this host's OpenCL devices with --devices, or for a machine that need not
-      exist here with --machine M.json (see graphs/machines/). Predicted times come from
+
+      Plan for this host's OpenCL devices with --devices, or for a machine that need not \
+      exist here with --machine M.json (see graphs/machines/). Predicted times come from \
       the makespan simulator, with op times measured by earlier runs where known.
       """)
 

@@ -13,9 +13,9 @@ struct Run: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Run a compiled package (or a .mlcn directly) on OpenCL devices.",
     discussion: """
-      Inputs and outputs are NumPy .npy files (float32, C order). The batch size is taken
-      from the inputs; it may differ from the compiled one. Without --output the outputs
-      are printed. --repeat K runs K more times after the first run and reports the
+      Inputs and outputs are NumPy .npy files (float32, C order). The batch size is taken \
+      from the inputs; it may differ from the compiled one. Without --output the outputs \
+      are printed. --repeat K runs K more times after the first run and reports the \
       median time per batch.
       """)
 
