@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Independent NumPy reference implementation of the .mlcn language.
 
-Written from docs/DESIGN.md sections 2 (language) and 3 (operators, weight names) only,
-so that its outputs can grade mlcnc. It parses a net, infers shapes, checks weights,
-and evaluates in float64 (conv2d as im2col + BLAS matmul). Subcommands: `run` (weights
+Written from docs/DESIGN.md sections 2 (language), 3 (operators, weight names) and 7
+(inference mode: batchnorm uses its running statistics, dropout is identity) only, so
+that its outputs can grade mlcnc. It parses a net, infers shapes, checks weights, and
+evaluates in float64 (conv2d as im2col + BLAS matmul). Subcommands: `run` (weights
 + inputs -> outputs), `gen` (random weights, inputs and expected outputs for a seed),
 `compare` (tolerance check of two .npy files) and `shapes` (value and weight shapes).
 Needs only Python 3.11 and numpy; safetensors is read and written by hand.
@@ -252,6 +253,9 @@ class Parser:
 
 # ----------------------------------------------------------- attributes and shapes
 
+ACTS = ("none", "relu", "sigmoid", "tanh", "leaky_relu")  # act= on conv2d and dense
+
+
 class Attrs:
     """Typed access to an op's key=value attributes; unknown keys are errors."""
     REQUIRED = object()
@@ -284,13 +288,16 @@ class Attrs:
                 return "same"
             want = "a positive INT or [h, w]" if kind == "pair" else "a non-negative INT, [h, w] or same"
             raise self.err(key, f"{key} must be {want}")
-        if kind == "act" and isinstance(v, str) and v in ("none", "relu", "sigmoid", "tanh"):
+        if kind == "num" and isinstance(v, (int, float)):
+            return float(v)
+        if kind == "act" and isinstance(v, str) and v in ACTS:
             return str(v)
         if kind == "bool" and isinstance(v, str) and v in ("true", "false"):
             return v == "true"
         if kind == "intlist" and isinstance(v, list) and all(isint(u) for u in v):
             return list(v)
-        want = {"posint": "a positive INT", "int": "an INT", "act": "none, relu, sigmoid or tanh",
+        want = {"posint": "a positive INT", "int": "an INT", "num": "a number",
+                "act": ", ".join(ACTS[:-1]) + " or " + ACTS[-1],
                 "bool": "true or false", "intlist": "a list of INTs"}[kind]
         raise self.err(key, f"{key} must be {want}")
 
@@ -328,10 +335,16 @@ def norm_axis(at, key, axis, rank):
     return axis % rank
 
 
+def glorot(shape, fan_in, fan_out):
+    """A weight spec (shape, lo, hi) for gen: Glorot uniform."""
+    lim = math.sqrt(6.0 / (fan_in + fan_out))
+    return shape, -lim, lim
+
+
 def infer(op, ins, at):
     """Shape inference and attribute checks for one op.
     ins: input shapes (batch first). Returns (out shape, params, weights) where weights
-    maps suffix -> (shape, fan_in, fan_out); fans are None for biases."""
+    maps suffix -> (shape, lo, hi): gen draws it uniformly from [lo, hi)."""
     def rank(k, r, atleast=False):
         if len(ins[k]) != r and not (atleast and len(ins[k]) > r):
             want = f"rank-{r}{' or higher' if atleast else ''}"
@@ -347,7 +360,8 @@ def infer(op, ins, at):
         k = at.get("kernel", "pair")
         s = at.get("stride", "pair", (1, 1))
         (Ho, Wo), pad = window_out(at, x[2], x[3], k, s, at.get("padding", "pad", (0, 0)), False)
-        w = {"weight": ((F, x[1]) + k, x[1] * k[0] * k[1], F * k[0] * k[1]), "bias": ((F,), None, None)}
+        w = {"weight": glorot((F, x[1]) + k, x[1] * k[0] * k[1], F * k[0] * k[1]),
+             "bias": ((F,), -0.1, 0.1)}
         if op == "conv2d":
             act, bias = at.get("act", "act", "none"), at.get("bias", "bool", True)
             if not bias:
@@ -364,9 +378,9 @@ def infer(op, ins, at):
         rank(0, 2)
         U = at.get("units", "posint")
         act, bias = at.get("act", "act", "none"), at.get("bias", "bool", True)
-        w = {"weight": ((U, x[1]), x[1], U)}
+        w = {"weight": glorot((U, x[1]), x[1], U)}
         if bias:
-            w["bias"] = ((U,), None, None)
+            w["bias"] = ((U,), -0.1, 0.1)
         return (x[0], U), dict(act=act), w
     if op == "flatten":
         return (x[0], math.prod(x[1:])), {}, {}
@@ -383,6 +397,26 @@ def infer(op, ins, at):
             raise at.err("shape", f"cannot reshape {list(x[1:])} (size {total}) into {shape}")
         return (x[0], *shape), {}, {}
     if op in ("relu", "sigmoid", "tanh"):
+        return x, {}, {}
+    if op == "leaky_relu":
+        return x, dict(alpha=at.get("alpha", "num", 0.01)), {}
+    if op == "batchnorm":
+        if not 2 <= len(x) <= 4:
+            raise at.err(None, f"batchnorm expects [N, C], [N, C, L] or [N, C, H, W], got shape {fmt(x)}")
+        eps, momentum = at.get("eps", "num", 1e-5), at.get("momentum", "num", 0.1)
+        if eps <= 0:
+            raise at.err("eps", "eps must be a positive number")
+        if not 0 <= momentum <= 1:
+            raise at.err("momentum", "momentum must be a number in [0, 1]")
+        # gen: random scale, shift and running statistics (variance positive) to exercise them
+        C = (x[1],)
+        w = {"weight": (C, 0.5, 1.5), "bias": (C, -0.5, 0.5), "running_mean": (C, -0.5, 0.5),
+             "running_var": (C, 0.5, 1.5)}
+        return x, dict(eps=eps), w
+    if op == "dropout":
+        p = at.get("p", "num", 0.5)
+        if not 0 <= p < 1:
+            raise at.err("p", "p must be a number in [0, 1)")
         return x, {}, {}
     if op == "softmax":
         return x, dict(axis=norm_axis(at, "axis", at.get("axis", "int", -1), len(x))), {}
@@ -405,14 +439,14 @@ def infer(op, ins, at):
         rank(0, 3)
         J, D, R = at.get("caps", "posint"), at.get("dim", "posint"), at.get("routing", "posint")
         # each u[i,j] = W[i,j] x[i] is a Din -> D linear map: Glorot over that map
-        return (x[0], J, D), dict(routing=R), {"weight": ((x[1], J, D, x[2]), x[2], D)}
+        return (x[0], J, D), dict(routing=R), {"weight": glorot((x[1], J, D, x[2]), x[2], D)}
     raise AssertionError(op)
 
 
 # (number of positional operands, or None for variadic) per op
 OPS = {"conv2d": 1, "primary_caps": 1, "maxpool2d": 1, "avgpool2d": 1, "dense": 1, "flatten": 1,
        "reshape": 1, "relu": 1, "sigmoid": 1, "tanh": 1, "softmax": 1, "add": 2, "concat": None,
-       "squash": 1, "length": 1, "capsule": 1}
+       "squash": 1, "length": 1, "capsule": 1, "leaky_relu": 1, "batchnorm": 1, "dropout": 1}
 
 
 class Node:
@@ -429,7 +463,7 @@ class Graph:
         self.inputs = {}     # name -> declared dims (with "N")
         self.shapes = {}     # full value name -> shape (batch = self.batch)
         self.nodes = []
-        self.weights = {}    # full weight name -> (shape, fan_in, fan_out)
+        self.weights = {}    # full weight name -> (shape, lo, hi) (gen's uniform range)
         self.outputs = {}    # output name as written -> full value name (a lane name -> its value)
         ast = Parser(self.src).parse_file()
         self.build(ast, {}, None, "")
@@ -517,7 +551,7 @@ class Graph:
 
 # ------------------------------------------------------------------------- compute
 
-def activate(x, act):
+def activate(x, act, alpha=0.01):
     if act == "relu":
         return np.maximum(x, 0.0)
     if act == "sigmoid":
@@ -525,6 +559,8 @@ def activate(x, act):
             return 1.0 / (1.0 + np.exp(-x))
     if act == "tanh":
         return np.tanh(x)
+    if act == "leaky_relu":
+        return np.where(x > 0, x, alpha * x)
     return x
 
 
@@ -617,6 +653,13 @@ def evaluate(g, weights, inputs, wanted):
             y = x.reshape(nd.shape)
         elif op in ("relu", "sigmoid", "tanh"):
             y = activate(x, op)
+        elif op == "leaky_relu":
+            y = activate(x, op, p["alpha"])
+        elif op == "batchnorm":  # inference: running statistics, over axis 1
+            c = lambda s: W(s).reshape((-1,) + (1,) * (x.ndim - 2))  # noqa: E731
+            y = (x - c("running_mean")) / np.sqrt(c("running_var") + p["eps"]) * c("weight") + c("bias")
+        elif op == "dropout":  # identity at inference
+            y = x
         elif op == "softmax":
             y = softmax(x, p["axis"])
         elif op == "add":
@@ -789,9 +832,8 @@ def cmd_gen(a):
     rng = np.random.default_rng(a.seed)
     # weights first (graph order), then inputs: the weights do not depend on the batch size
     weights = {}
-    for name, (shape, fan_in, fan_out) in g.weights.items():
-        lim = 0.1 if fan_in is None else math.sqrt(6.0 / (fan_in + fan_out))
-        weights[name] = rng.uniform(-lim, lim, shape).astype(np.float32)
+    for name, (shape, lo, hi) in g.weights.items():
+        weights[name] = rng.uniform(lo, hi, shape).astype(np.float32)
     inputs = {n: rng.random(g.shapes[n]).astype(np.float32) for n in g.inputs}
     try:
         os.makedirs(a.dir, exist_ok=True)
