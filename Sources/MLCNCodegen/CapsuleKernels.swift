@@ -21,11 +21,13 @@ enum CapsuleKernels {
     let caps = n.attributes.int("caps"), dim = n.attributes.int("dim"), iterations = n.attributes.int("routing")
     let program = ProgramSource(file: "capsules.cl",
                                 options: Codegen.defines(["ROUTING": 1, "I": inCaps, "J": caps, "D": dim, "DIN": dimIn]))
-    let u = BufferRef.scratch(0), b = BufferRef.scratch(1), c = BufferRef.scratch(2)
+    // Predictions and couplings are the node's extra results; the routing logits are scratch.
+    let u = BufferRef.value(ValueID(id.index, result: 1)), c = BufferRef.value(ValueID(id.index, result: 2))
+    let b = BufferRef.scratch(0)
     var out = NodeKernels()
-    out.scratch = [batch * inCaps * caps * dim, batch * inCaps * caps, batch * inCaps * caps]
+    out.scratch = [batch * inCaps * caps]
     out.launches = [Launch(program, "caps_predict",
-                           args: [.buffer(.value(n.inputs[0])), .buffer(.weight(n.weightPrefix + ".weight")), .buffer(u)],
+                           args: [.buffer(.value(n.inputs[0])), .buffer(.value(g.parameters(of: id)[0])), .buffer(u)],
                            global: [caps * dim, inCaps, batch])]
     for r in 0..<iterations {
       out.launches.append(Launch(program, "caps_softmax", args: [.buffer(b), .buffer(c), .int(r == 0 ? 1 : 0)],

@@ -7,8 +7,9 @@ enum ElementwiseKernels {
   static func map(_ id: ValueID, _ g: Graph) -> NodeKernels {
     let n = g[id], count = n.type.count
     var out = NodeKernels()
-    if let act = n.op.activation {
-      out.launches = [Launch(ProgramSource(file: "elementwise.cl", options: ["-DEXPR1=" + Expressions.activation(act, of: "x")]),
+    if n.op.definition.isActivation {
+      let expr = Expressions.activation(n.op, n.attributes, of: "x")
+      out.launches = [Launch(ProgramSource(file: "elementwise.cl", options: ["-DEXPR1=" + expr]),
                              "map1", args: [.buffer(.value(n.inputs[0])), .buffer(.value(id)), .int(Int32(count))],
                              global: [count])]
     } else if let expr = Expressions.binary(n.op) {

@@ -1,16 +1,18 @@
 // The table of elementwise expressions, in OpenCL C without spaces so each fits in one
-// `-D` build option. Activations are expressions of `v` (fused into conv2d/dense) or `x`
-// (the standalone op); binary ops of `a` and `b`.
+// `-D` build option: one row per activation op (an expression of `x` for the standalone
+// op, of `v` when fused into conv2d/dense) and per binary op (of `a` and `b`).
 
 import MLCNGraph
 
 enum Expressions {
-  static func activation(_ act: Activation, of variable: String) -> String {
-    switch act {
-    case .none: variable
-    case .relu: "fmax(\(variable),0.0f)"
-    case .sigmoid: "1.0f/(1.0f+exp(-\(variable)))"
-    case .tanh: "tanh(\(variable))"
+  /// The activation `op` with attributes `a` applied to `v`.
+  static func activation(_ op: OpKind, _ a: Attributes, of v: String) -> String {
+    switch op {
+    case .relu: "fmax(\(v),0.0f)"
+    case .sigmoid: "1.0f/(1.0f+exp(-\(v)))"
+    case .tanh: "tanh(\(v))"
+    case .leakyRelu: "(\(v)>0.0f?\(v):\(Float(a.float("alpha")))f*\(v))"
+    default: preconditionFailure("\(op.rawValue) is not an activation")
     }
   }
 
@@ -21,6 +23,11 @@ enum Expressions {
     }
   }
 
-  /// The `-DACT_EXPR=...` option for a fused activation.
-  static func fusedActivation(_ act: Activation) -> String { "-DACT_EXPR=" + activation(act, of: "v") }
+  /// The `-DACT_EXPR=...` option for a fused activation (`act=`, with the op's defaults).
+  static func fusedActivation(_ act: OpKind?) -> String {
+    guard let act else { return "-DACT_EXPR=v" }
+    var defaults = Attributes()
+    for p in act.definition.parameters { defaults[p.name] = p.defaultValue }
+    return "-DACT_EXPR=" + activation(act, defaults, of: "v")
+  }
 }

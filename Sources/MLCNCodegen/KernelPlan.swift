@@ -6,10 +6,8 @@ import MLCNGraph
 
 /// A buffer a launch reads or writes.
 public enum BufferRef: Hashable, Sendable {
-  /// The buffer of a graph value.
+  /// The buffer of a graph value: a result, an operand or a parameter.
   case value(ValueID)
-  /// A weight, by full name (`L.0.h.weight`).
-  case weight(String)
   /// The node's i-th scratch buffer.
   case scratch(Int)
 }
@@ -89,7 +87,8 @@ public struct NodeKernels: Hashable, Sendable {
   /// Scratch buffer sizes, in floats.
   public var scratch: [Int] = []
   public var steps: [KernelStep] = []
-  public var weightLayouts: [String: WeightLayout] = [:]
+  /// How each parameter the node reads must be packed on the device (default: plain).
+  public var weightLayouts: [ValueID: WeightLayout] = [:]
   public init() {}
 
   /// The steps that are our own kernels (setting replaces all steps).

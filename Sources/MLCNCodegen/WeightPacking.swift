@@ -1,6 +1,15 @@
 // Rearranges weights from their contract layout into the layout a kernel reads.
 
 public extension WeightLayout {
+  /// Floats the packed tensor holds (padding included).
+  func packedCount(shape: [Int]) -> Int {
+    switch self {
+    case .plain: return shape.reduce(1, *)
+    case .filterBlocked(let block):
+      return (shape[0] + block - 1) / block * block * shape.dropFirst().reduce(1, *)
+    }
+  }
+
   /// Packs `data` of the contract shape `shape`.
   func pack(_ data: [Float], shape: [Int]) -> [Float] {
     switch self {

@@ -41,7 +41,7 @@ public struct Model: Sendable {
   public func plan(for graph: Graph, times: TimeModel, strategy: Strategy?, seed: UInt64 = 0,
                    explicit: Plan?) throws -> Plan {
     if let explicit {
-      try Planner.validate(explicit, for: graph, machine: times.machine)
+      try Planner.validate(explicit, for: graph, times: times)
       return explicit
     }
     let names = times.machine.devices.map(\.name)

@@ -4,6 +4,7 @@
 import Foundation
 import MLCNGraph
 import MLCNPlanner
+
 import MLCNRuntime
 
 public enum TimingStore {

@@ -1,10 +1,12 @@
-// Weights of a graph: loaded from a safetensors file and checked against the names and
-// shapes the graph needs, or initialised deterministically (Glorot uniform, zero bias).
+// Weights of a graph: loaded from a safetensors file and checked against the graph's
+// parameter values (names and shapes), or initialised deterministically from each
+// parameter's initializer; then bound to the parameter values for the runtime.
 
 import Foundation
+import MLCNBase
 import MLCNFormats
 import MLCNGraph
-import MLCNPlanner
+
 
 public enum Weights {
   /// Loads `path` and checks that it holds every weight of `graph` with the right shape;
@@ -28,33 +30,28 @@ public enum Weights {
     }
   }
 
-  /// Glorot-uniform weights and zero biases from `seed`; the same seed gives the same weights.
+  /// Every parameter from its initializer, drawing from `seed` in parameter order; the
+  /// same seed gives the same weights.
   public static func initialize(_ graph: Graph, seed: UInt64) -> [String: HostTensor] {
     var rng = SplitMix64(seed: seed)
     var out: [String: HostTensor] = [:]
-    for id in graph.ids {
-      let node = graph[id]
-      for (name, shape) in node.weights(inputTypes: graph.inputTypes(of: id)) {
-        let count = shape.reduce(1, *)
-        if name.hasSuffix(".bias") { out[name] = HostTensor(zeros: shape); continue }
-        let (fanIn, fanOut) = fans(node.op, shape)
+    for p in graph.parameters {
+      let node = graph[p], shape = node.type.shape
+      switch ParameterOp.initializer(node.attributes) {
+      case .zeros: out[node.name] = HostTensor(zeros: shape)
+      case .ones: out[node.name] = HostTensor(shape: shape, data: [Float](repeating: 1, count: node.type.count))
+      case .glorotUniform(let fanIn, let fanOut):
         let limit = Float((6.0 / Double(fanIn + fanOut)).squareRoot())
-        out[name] = HostTensor(shape: shape, data: (0..<count).map { _ in (rng.nextUnit() * 2 - 1) * limit })
+        out[node.name] = HostTensor(shape: shape, data: (0..<node.type.count).map { _ in (rng.nextUnit() * 2 - 1) * limit })
       }
     }
     return out
   }
 
-  /// Fan-in and fan-out of a weight, as Keras and PyTorch count them.
-  static func fans(_ op: OpKind, _ shape: [Int]) -> (Int, Int) {
-    switch op {
-    case .conv2d, .primaryCaps:  // [F, C, KH, KW]
-      let receptive = shape[2] * shape[3]
-      return (shape[1] * receptive, shape[0] * receptive)
-    case .capsule:  // [I, J, D, Din]: each W[i, j] maps Din to D
-      return (shape[3], shape[2])
-    default:  // dense [U, In]
-      return (shape[1], shape[0])
-    }
+  /// The weights as the values of the graph's parameters (checked by `validate` first).
+  public static func bind(_ weights: [String: HostTensor], to graph: Graph) -> [ValueID: HostTensor] {
+    var out: [ValueID: HostTensor] = [:]
+    for p in graph.parameters { out[p] = weights[graph[p].name] }
+    return out
   }
 }

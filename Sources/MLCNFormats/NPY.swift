@@ -1,6 +1,7 @@
 // NumPy .npy files: the inputs and outputs of `mlcnc run`. Reads float32 (and float64,
 // converted) arrays in C order, versions 1-3; writes version 1 float32.
 import Foundation
+import MLCNBase
 
 public enum NPY {
   public static func read(_ path: String) throws(FormatError) -> HostTensor {

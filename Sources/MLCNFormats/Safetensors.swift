@@ -1,6 +1,7 @@
 // safetensors files: named weights (F32, or F64 converted) with optional string metadata.
 // Layout: u64 little-endian header length, a JSON header, then the raw tensor bytes.
 import Foundation
+import MLCNBase
 
 public struct TensorFile: Sendable {
   public var tensors: [String: HostTensor]

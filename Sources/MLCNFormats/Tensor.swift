@@ -35,17 +35,6 @@ func writeFile(_ data: Data, to path: String) throws(FormatError) {
   }
 }
 
-/// `values` multiplied together, or nil when the product does not fit in an Int (a
-/// damaged header must not crash the reader).
-func checkedProduct(_ values: [Int]) -> Int? {
-  var p = 1
-  for v in values {
-    let (r, overflow) = p.multipliedReportingOverflow(by: v)
-    if overflow { return nil }
-    p = r
-  }
-  return p
-}
 
 extension Data {
   func littleEndianUInt(at offset: Int, bytes: Int) -> UInt64 {

@@ -1,6 +1,8 @@
 // The abstract syntax tree of a .mlcn file: a direct image of the grammar in DESIGN.md
 // section 2. Every node carries its source location; meaning is given by the IR builder.
 
+import MLCNBase
+
 /// `shape := '[' dim { ',' dim } ']'`, `dim := INT | 'N'`.
 public enum Dim: Equatable, Sendable, CustomStringConvertible {
   case batch

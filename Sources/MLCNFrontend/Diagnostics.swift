@@ -1,6 +1,7 @@
 // Source files, locations and diagnostics: every error a user sees is rendered here as
 // `file:line:col: error: message`, then the source line and a caret under the column.
 import Foundation
+import MLCNBase
 
 /// A file of `.mlcn` source, kept whole so diagnostics can quote its lines.
 public struct SourceFile: Sendable {
@@ -48,14 +49,6 @@ public struct SourceFile: Sendable {
   }
 }
 
-/// A 1-based line and column (columns count characters).
-public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
-  public var line: Int
-  public var column: Int
-  public init(line: Int, column: Int) { self.line = line; self.column = column }
-  public static let unknown = SourceLocation(line: 0, column: 0)
-  public var description: String { "\(line):\(column)" }
-}
 
 public struct Diagnostic: Sendable, Equatable {
   public var location: SourceLocation

@@ -1,6 +1,8 @@
 // Turns .mlcn text into tokens. Comments (`#` to end of line) are dropped; runs of blank
 // lines collapse to one newline token so the parser only sees statement boundaries.
 
+import MLCNBase
+
 public struct Lexer {
   private let source: SourceFile
   private let chars: [Character]

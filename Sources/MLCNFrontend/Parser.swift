@@ -1,6 +1,8 @@
 // A hand-written recursive-descent parser for .mlcn. Each method's comment is the grammar
 // rule it parses; errors point at the token where the rule could not go on.
 
+import MLCNBase
+
 public struct Parser {
   private let source: SourceFile
   private var tokens: [Token]

@@ -1,5 +1,7 @@
 // Tokens of the .mlcn language. Newlines are tokens because the grammar is one statement a line.
 
+import MLCNBase
+
 public enum TokenKind: Equatable, Sendable {
   case identifier(String)
   case integer(Int)

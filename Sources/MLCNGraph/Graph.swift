@@ -1,5 +1,6 @@
 // The graph IR: nodes in topological order (a node reads only earlier nodes), graph
-// inputs as `input` nodes, named outputs. Shapes are static for one batch size.
+// inputs as `input` nodes, weights as `parameter` nodes, named outputs. Shapes are static
+// for one batch size.
 
 public struct Graph: Hashable, Sendable {
   public var name: String
@@ -28,11 +29,28 @@ public struct Graph: Hashable, Sendable {
     set { nodes[id.index] = newValue }
   }
 
-  public var ids: [ValueID] { nodes.indices.map(ValueID.init) }
+  /// The nodes, as the ids of their main results.
+  public var ids: [ValueID] { nodes.indices.map { ValueID($0) } }
   public var inputs: [ValueID] { ids.filter { self[$0].op == .input } }
+  /// The parameter values, in node order.
+  public var parameters: [ValueID] { ids.filter { self[$0].op == .parameter } }
 
-  public func type(of id: ValueID) -> TensorType { nodes[id.index].type }
-  public func inputTypes(of id: ValueID) -> [TensorType] { nodes[id.index].inputs.map(type(of:)) }
+  /// Every value a node defines: its main result and its extra results.
+  public func results(of id: ValueID) -> [ValueID] {
+    (0...nodes[id.index].extraResults.count).map { ValueID(id.index, result: $0) }
+  }
+
+  public func type(of id: ValueID) -> TensorType {
+    id.result == 0 ? nodes[id.index].type : nodes[id.index].extraResults[id.result - 1].type
+  }
+  public func name(of id: ValueID) -> String { nodes[id.index].resultName(id.result) }
+
+  /// The data operands of a node (its parameters excluded).
+  public func operands(of id: ValueID) -> [ValueID] { nodes[id.index].inputs.filter { self[$0].op != .parameter } }
+  /// The parameters a node reads, in the order of its op's `weights`.
+  public func parameters(of id: ValueID) -> [ValueID] { nodes[id.index].inputs.filter { self[$0].op == .parameter } }
+  /// The types of a node's data operands: what its op's shape inference takes.
+  public func inputTypes(of id: ValueID) -> [TensorType] { operands(of: id).map(type(of:)) }
 
   /// For each value, the nodes that read it (in order, one entry per use).
   public func users() -> [[ValueID]] {
@@ -49,12 +67,12 @@ public struct Graph: Hashable, Sendable {
   }
 
   public func id(named name: String) -> ValueID? {
-    nodes.firstIndex { $0.name == name }.map(ValueID.init)
+    nodes.firstIndex { $0.name == name }.map { ValueID($0) }
   }
 
-  /// All weights of the graph with their shapes, in node order.
+  /// All weights of the graph (its parameter values) with their names and shapes, in node order.
   public func weights() -> [(name: String, shape: [Int])] {
-    ids.flatMap { self[$0].weights(inputTypes: inputTypes(of: $0)) }
+    parameters.map { (self[$0].name, self[$0].type.shape) }
   }
 
   /// Keeps the nodes for which `keep` is true, renumbering values. Kept nodes must only
@@ -71,10 +89,13 @@ public struct Graph: Hashable, Sendable {
     for (i, node) in nodes.enumerated() where keep[i] {
       newIndex[i] = out.nodes.count
       var n = node
-      n.inputs = node.inputs.map { ValueID(newIndex[resolve($0).index]) }
+      n.inputs = node.inputs.map { let r = resolve($0); return ValueID(newIndex[r.index], result: r.result) }
       out.nodes.append(n)
     }
-    out.outputs = outputs.map { Output(name: $0.name, value: ValueID(newIndex[resolve($0.value).index])) }
+    out.outputs = outputs.map { o in
+      let r = resolve(o.value)
+      return Output(name: o.name, value: ValueID(newIndex[r.index], result: r.result))
+    }
     return out
   }
 }

@@ -8,9 +8,12 @@
 //     enclosing ones; value names get the instance prefix (`L.0.`, nested `A.M.1.`), nodes
 //     record the lane instance, and no lane reads a value of an unrelated lane.
 //  3. Each op call: resolve operands (lane lists expand for variadic ops), convert
-//     keyword arguments by the op's parameter kinds, fill defaults, infer the type.
+//     keyword arguments by the op's parameter kinds, fill defaults, infer the type, then
+//     add one `parameter` node per weight the op reads (named as in the contract) just
+//     before the op, which reads them after its data operands.
 //  4. Outputs name values of the global scope.
 
+import MLCNBase
 import MLCNFrontend
 
 public enum Lowering {
@@ -238,11 +241,17 @@ private struct State {
       throw self.error(loc, "\(kind.rawValue): \(error.message)")
     }
     try checkSize(type, what: "the result of \(kind.rawValue)", at: op.location)
+    var parameters: [ValueID] = []
     for w in def.weights(inputs: inputTypes, attributes: attrs) {
       try checkSize(TensorType(w.shape), what: "its \(w.suffix)", at: op.location)
+      parameters.append(append(Node(name: "\(prefix)\(name.text).\(w.suffix)", op: .parameter, inputs: [],
+                                    attributes: ParameterOp.attributes(w), type: TensorType(w.shape), lane: lane,
+                                    location: name.location)))
     }
-    return append(Node(name: prefix + name.text, op: kind, inputs: operands, attributes: attrs, type: type,
-                       lane: lane, location: name.location))
+    let extra = def.extraResults(inputs: inputTypes, attributes: attrs)
+    for r in extra { try checkSize(r.type, what: "its \(r.suffix)", at: op.location) }
+    return append(Node(name: prefix + name.text, op: kind, inputs: operands + parameters, attributes: attrs, type: type,
+                       extraResults: extra, lane: lane, location: name.location))
   }
 
   /// Rejects tensors too large for the kernels' 32-bit indexing (and for memory).
@@ -272,10 +281,26 @@ private struct State {
     case .activation:
       switch v.kind {
       case .identifier(let s), .string(let s):
-        guard Activation(rawValue: s) != nil else { throw bad }
+        guard s == "none" || OpKind(rawValue: s)?.definition.isActivation == true else { throw bad }
         return .string(s)
       default: throw bad
       }
+    case .choice(let words):
+      switch v.kind {
+      case .identifier(let s), .string(let s):
+        guard words.contains(s) else { throw bad }
+        return .string(s)
+      default: throw bad
+      }
+    case .float(let lo, let hi):
+      let x: Double
+      switch v.kind {
+      case .int(let i): x = Double(i)
+      case .float(let f): x = f
+      default: throw bad
+      }
+      guard x >= lo && x < hi else { throw bad }
+      return .float(x)
     case .bool:
       switch v.kind {
       case .identifier("true"): return .bool(true)

@@ -1,36 +1,39 @@
-// A node of the graph IR: one operation that defines one value.
+// A node of the graph IR: one operation that defines one value, or several (its main
+// result and named extra results). Its operands are its data operands followed by the
+// parameters it reads.
 
-import MLCNFrontend
+import MLCNBase
 
 public struct Node: Hashable, Sendable {
   /// The value's name, lane prefix included as in weight names (`L.0.h`).
   public var name: String
   public var op: OpKind
+  /// Data operands first, then parameter values (in the op's `weights` order).
   public var inputs: [ValueID]
   public var attributes: Attributes
+  /// The type of the main result.
   public var type: TensorType
+  /// Named intermediates beyond the main result, value `name.suffix` (result 1, 2, ...).
+  public var extraResults: [ResultSpec]
   /// The lane instance this node belongs to (`L.0`, `solo`), nil outside lanes.
   public var lane: String?
-  /// Prefix of this node's weight names; stays the source name when a pass renames the value.
-  public var weightPrefix: String
   public var location: SourceLocation
 
   public init(name: String, op: OpKind, inputs: [ValueID], attributes: Attributes, type: TensorType,
-              lane: String?, weightPrefix: String? = nil, location: SourceLocation) {
+              extraResults: [ResultSpec] = [], lane: String?, location: SourceLocation) {
     self.name = name
     self.op = op
     self.inputs = inputs
     self.attributes = attributes
     self.type = type
+    self.extraResults = extraResults
     self.lane = lane
-    self.weightPrefix = weightPrefix ?? name
     self.location = location
   }
 
-  /// The weights this node reads, by full name, with their shapes.
-  public func weights(inputTypes: [TensorType]) -> [(name: String, shape: [Int])] {
-    op.definition.weights(inputs: inputTypes, attributes: attributes).map { ("\(weightPrefix).\($0.suffix)", $0.shape) }
-  }
+  /// Every result: the main one, then the extra ones.
+  public var resultTypes: [TensorType] { [type] + extraResults.map(\.type) }
+  public func resultName(_ r: Int) -> String { r == 0 ? name : name + "." + extraResults[r - 1].suffix }
 }
 
 /// Lane instance names nest by prefix: `A.M.1` is inside `A`.

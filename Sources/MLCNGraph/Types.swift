@@ -1,47 +1,44 @@
-// The value types of the graph IR: tensor types with static shapes, attribute values,
-// activations. Tensors are float32, batch first, row-major (C order).
+// The value types of the graph IR: tensor types with an element type and a static
+// shape, value ids, attribute values. Tensors are batch first, row-major (C order).
 
-/// The type of a tensor: float32 with a static shape (batch included as axis 0).
+import MLCNBase
+
+/// Element types. Networks compute in f32; i32 holds integer class labels.
+public enum DType: String, Hashable, Sendable, CaseIterable {
+  case f32, i32
+  public var bytes: Int { 4 }
+}
+
+/// The type of a tensor: an element type and a static shape (batch included as axis 0).
 public struct TensorType: Hashable, Sendable, CustomStringConvertible {
   public var shape: [Int]
-  public init(_ shape: [Int]) { self.shape = shape }
+  public var dtype: DType
+  public init(_ shape: [Int], _ dtype: DType = .f32) { self.shape = shape; self.dtype = dtype }
   public var rank: Int { shape.count }
   public var count: Int { shape.reduce(1, *) }
   /// The element count, or nil when it does not fit in an Int.
   public var checkedCount: Int? { checkedProduct(shape) }
-  public var bytes: Int { count * 4 }
-  public var description: String { "f32[" + shape.map(String.init).joined(separator: ", ") + "]" }
+  public var bytes: Int { count * dtype.bytes }
+  public var description: String { dtype.rawValue + "[" + shape.map(String.init).joined(separator: ", ") + "]" }
 }
 
-/// Sizes mlcnc accepts: kernels index tensors with 32-bit integers.
-public enum Limits {
-  public static let maxInteger = Int(Int32.max)
-  public static let maxElements = Int(Int32.max)
-}
 
-/// The product of `values`, or nil on overflow.
-public func checkedProduct<S: Sequence>(_ values: S) -> Int? where S.Element == Int {
-  var p = 1
-  for v in values {
-    let (r, overflow) = p.multipliedReportingOverflow(by: v)
-    if overflow { return nil }
-    p = r
-  }
-  return p
-}
 
-/// A value is identified by the index of the node that defines it.
+/// A value is identified by the node that defines it and which of the node's results it
+/// is (0: the node's main result; 1...: named extra results such as capsule predictions).
 public struct ValueID: Hashable, Comparable, Sendable, CustomStringConvertible {
   public let index: Int
-  public init(_ index: Int) { self.index = index }
-  public static func < (a: ValueID, b: ValueID) -> Bool { a.index < b.index }
-  public var description: String { "#\(index)" }
+  public let result: Int
+  public init(_ index: Int, result: Int = 0) { self.index = index; self.result = result }
+  public static func < (a: ValueID, b: ValueID) -> Bool { (a.index, a.result) < (b.index, b.result) }
+  public var description: String { result == 0 ? "#\(index)" : "#\(index).\(result)" }
 }
 
 /// An attribute value after lowering: canonical and typed.
 public enum AttrValue: Hashable, Sendable, CustomStringConvertible {
   case int(Int)
   case ints([Int])
+  case float(Double)
   case string(String)
   case bool(Bool)
 
@@ -49,6 +46,7 @@ public enum AttrValue: Hashable, Sendable, CustomStringConvertible {
     switch self {
     case .int(let i): "\(i)"
     case .ints(let v): "[" + v.map(String.init).joined(separator: ", ") + "]"
+    case .float(let f): f.formatted
     case .string(let s): s
     case .bool(let b): b ? "true" : "false"
     }
@@ -80,15 +78,16 @@ public struct Attributes: Hashable, Sendable {
     preconditionFailure("attribute '\(key)' is not a bool (the verifier should have caught this)")
   }
 
+  public func float(_ key: String) -> Double {
+    if case .float(let f) = values[key] { return f }
+    preconditionFailure("attribute '\(key)' is not a number (the verifier should have caught this)")
+  }
+
   public func string(_ key: String) -> String {
     if case .string(let s) = values[key] { return s }
     preconditionFailure("attribute '\(key)' is not a string (the verifier should have caught this)")
   }
 
-  public var activation: Activation { Activation(rawValue: string("act")) ?? .none }
-}
-
-/// Elementwise activations, usable as ops and fused into conv2d/dense (`act=`).
-public enum Activation: String, CaseIterable, Sendable {
-  case none, relu, sigmoid, tanh
+  /// The activation op fused by `act=` (nil for `none`).
+  public var activation: OpKind? { OpKind(rawValue: string("act")).flatMap { $0.definition.isActivation ? $0 : nil } }
 }

@@ -1,83 +1,74 @@
-// Pure cost functions: how much work and memory traffic each op is, and how long it takes
-// on a device (a roofline estimate, replaced by a measured time when one is known).
+// Pure cost functions: how long an op takes on a device (a roofline estimate from the
+// op's own flops and bytes and codegen's launch count, replaced by a measured time when
+// one is known), and the one memory model every plan is checked against.
 
+import MLCNBase
 import MLCNGraph
 
-public struct OpCost: Sendable, Hashable {
-  public var flops: Double
-  /// Bytes read and written in device memory.
-  public var bytes: Double
-  /// Kernel launches (each pays the device's launch overhead).
-  public var launches: Int
-}
-
 public enum CostModel {
-  /// Fraction of peak our kernels reach, by device kind (calibrated on PoCL and GPUs).
-  public static func efficiency(_ kind: DeviceKind) -> Double {
-    switch kind { case .cpu: 0.25; case .gpu: 0.3; case .accelerator: 0.2 }
-  }
-
   public static func cost(of id: ValueID, in g: Graph) -> OpCost {
-    let n = g[id], a = n.attributes, y = n.type
-    let ins = n.inputs.map { g.type(of: $0) }
-    let weightBytes = Double(n.weights(inputTypes: ins).reduce(0) { $0 + $1.shape.reduce(1, *) }) * 4
-    let io = Double(ins.reduce(0) { $0 + $1.bytes } + y.bytes) + weightBytes
-    let count = Double(y.count)
-    switch n.op {
-    case .input, .flatten, .reshape:
-      return OpCost(flops: 0, bytes: 0, launches: 0)
-    case .conv2d:
-      let k = a.ints("kernel"), c = Double(ins[0].shape[1])
-      return OpCost(flops: 2 * count * c * Double(k[0] * k[1]), bytes: io, launches: 1)
-    case .primaryCaps:
-      let k = a.ints("kernel"), c = Double(ins[0].shape[1])
-      return OpCost(flops: 2 * count * c * Double(k[0] * k[1]) + 4 * count, bytes: io + 2 * Double(y.bytes), launches: 2)
-    case .dense:
-      return OpCost(flops: 2 * count * Double(ins[0].shape[1]), bytes: io, launches: 1)
-    case .maxpool2d, .avgpool2d:
-      let k = a.ints("kernel")
-      return OpCost(flops: count * Double(k[0] * k[1]), bytes: io, launches: 1)
-    case .relu, .sigmoid, .tanh, .add:
-      return OpCost(flops: count * (n.op == .relu || n.op == .add ? 1 : 4), bytes: io, launches: 1)
-    case .softmax:
-      return OpCost(flops: 5 * count, bytes: io, launches: 1)
-    case .concat:
-      return OpCost(flops: 0, bytes: io, launches: n.inputs.count)
-    case .squash, .length:
-      return OpCost(flops: 4 * Double(ins[0].count), bytes: io, launches: 1)
-    case .capsule:
-      let x = ins[0].shape
-      let (batch, i, din) = (Double(x[0]), Double(x[1]), Double(x[2]))
-      let j = Double(a.int("caps")), d = Double(a.int("dim")), r = Double(a.int("routing"))
-      let u = batch * i * j * d
-      let flops = 2 * u * din + r * (6 * batch * i * j + 2 * u) + (r - 1) * 2 * u
-      let bytes = io + 4 * (u * (2 * r) + batch * i * j * 4 * r)
-      return OpCost(flops: flops, bytes: bytes, launches: 1 + 3 * Int(r) - 1)
-    }
-  }
-
-  /// Device memory an op holds while the graph runs: its result (views share their
-  /// operand's), its weights and its kernels' scratch buffers.
-  public static func memoryBytes(of id: ValueID, in g: Graph) -> Int {
     let n = g[id]
-    if n.op.isView { return 0 }
-    let weights = n.weights(inputTypes: g.inputTypes(of: id)).reduce(0) { $0 + $1.shape.reduce(1, *) } * 4
-    var scratch = 0
-    switch n.op {
-    case .primaryCaps: scratch = n.type.bytes
-    case .capsule:
-      let x = g.type(of: n.inputs[0]).shape
-      let pairs = x[0] * x[1] * n.attributes.int("caps")
-      scratch = 4 * (pairs * n.attributes.int("dim") + 2 * pairs)
-    default: break
-    }
-    return n.type.bytes + weights + scratch
+    return n.op.cost(inputs: g.inputTypes(of: id), output: n.type, attributes: n.attributes)
   }
 
   /// Roofline time of an op on a device: the slower of compute and memory, plus launches.
-  public static func seconds(_ c: OpCost, on d: DeviceDescriptor) -> Double {
-    let compute = c.flops / (d.gflops * 1e9 * (d.efficiency ?? efficiency(d.kind)))
+  public static func seconds(_ c: OpCost, launches: Int, on d: DeviceDescriptor) -> Double {
+    let compute = c.flops / (d.effectiveGFLOPS * 1e9)
     let memory = c.bytes / (d.bandwidthGBs * 1e9)
-    return max(compute, memory) + Double(c.launches) * d.launchOverheadSeconds
+    return max(compute, memory) + Double(launches) * d.launchOverheadSeconds
+  }
+}
+
+/// Device memory of a placed graph: what the runtime will allocate, byte for byte.
+///  1. Every value computed on a device (every result of a node that is not a view or a
+///     parameter) has a buffer on its home device.
+///  2. A value read on another device gets a copy there (graph inputs: a host-written
+///     buffer on every device that reads them).
+///  3. Each node's parameters are held, packed, on the node's device; its scratch too.
+public enum MemoryModel {
+  public static func bytesPerDevice(_ g: Graph, placement: [Int], devices: [DeviceDescriptor],
+                                    kernels: any KernelReporter) -> [Int] {
+    var used = Array(repeating: 0, count: devices.count)
+    let home = Homes.of(g, placement: placement)
+    var copies = Set<[Int]>()  // [value index, result, device]
+    for id in g.ids {
+      let n = g[id], d = home[id.index]
+      if n.op == .parameter || n.op.isView { continue }
+      if n.op == .input {
+        // Written by the host wherever it is read (or on its home when nobody reads it).
+        copies.insert([id.index, 0, d])
+        continue
+      }
+      used[d] += nodeBytes(id, in: g, on: devices[d], kernels: kernels)
+      for operand in g.operands(of: id) {
+        let r = g.root(operand)
+        if home[r.index] != d || g[r].op == .input { copies.insert([r.index, r.result, d]) }
+      }
+    }
+    for c in copies { used[c[2]] += g.type(of: ValueID(c[0], result: c[1])).bytes }
+    return used
+  }
+
+  /// What a node holds on its device: its results, packed parameters and scratch (copies
+  /// of operands from other devices not included).
+  public static func nodeBytes(_ id: ValueID, in g: Graph, on device: DeviceDescriptor, kernels: any KernelReporter) -> Int {
+    let n = g[id]
+    if n.op.isHostProvided || n.op.isView { return 0 }
+    let f = kernels.footprint(of: id, in: g, on: device)
+    return g.results(of: id).reduce(0) { $0 + g.type(of: $1).bytes } + f.scratchBytes + f.parameterBytes
+  }
+}
+
+/// Where each value lives: a node's device; a view's is its operand's; a graph input or a
+/// parameter is written by the host where its first reader runs.
+public enum Homes {
+  public static func of(_ g: Graph, placement: [Int]) -> [Int] {
+    var home = placement
+    let users = g.users()
+    for id in g.ids where g[id].op.isHostProvided {
+      if let first = users[id.index].first { home[id.index] = placement[first.index] }
+    }
+    for id in g.ids where g[id].op.isView { home[id.index] = home[g[id].inputs[0].index] }
+    return home
   }
 }

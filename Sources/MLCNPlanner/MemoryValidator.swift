@@ -1,11 +1,13 @@
-// Checks, before a plan is final, that every device can hold what the plan puts on it.
+// Checks, before a plan is final, that every device can hold what the plan puts on it
+// (the memory model is the runtime's own accounting).
 
+import MLCNBase
 import MLCNGraph
 
 enum MemoryValidator {
-  static func check(_ g: Graph, placement: [Int], machine: Machine) throws(PlanError) {
-    var used = Array(repeating: 0, count: machine.devices.count)
-    for id in g.ids { used[placement[id.index]] += CostModel.memoryBytes(of: id, in: g) }
+  static func check(_ g: Graph, placement: [Int], times: TimeModel) throws(PlanError) {
+    let machine = times.machine
+    let used = MemoryModel.bytesPerDevice(g, placement: placement, devices: machine.devices, kernels: times.kernels)
     for (d, dev) in machine.devices.enumerated() where used[d] > dev.memoryBytes {
       throw PlanError("the plan needs \(ByteCount.format(used[d])) on device \(dev.name), which has \(ByteCount.format(dev.memoryBytes)); use a smaller --batch or more devices")
     }

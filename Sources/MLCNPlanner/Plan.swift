@@ -67,10 +67,10 @@ public struct Plan: Codable, Hashable, Sendable {
     var placement: [Int] = []
     for n in graph.nodes {
       if let d = byName[n.name] { placement.append(d); continue }
-      guard n.op == .input else { throw PlanError("the plan does not place op '\(n.name)'") }
+      guard n.op.isHostProvided else { throw PlanError("the plan does not place op '\(n.name)'") }
       placement.append(-1)
     }
-    // Inputs need no kernel: they are written where their first reader runs.
+    // Inputs and parameters need no kernel: they are written where their first reader runs.
     let users = graph.users()
     for id in graph.ids where placement[id.index] < 0 {
       placement[id.index] = users[id.index].first.map { placement[$0.index] } ?? 0

@@ -43,7 +43,7 @@ public enum Simulator {
     var linkFree: [Set<Int>: Double] = [:]
     var arrival: [Int: Double] = [:]  // key: value * devices + device
     var transfers: [Schedule.Transfer] = []
-    var home = placement
+    var home = Homes.of(g, placement: placement)
     for id in g.ids {
       let i = id.index, node = g[id]
       if node.op.isView {
@@ -52,12 +52,12 @@ public enum Simulator {
         finish[i] = start[i]
         continue
       }
-      if node.op == .input { continue }
+      if node.op.isHostProvided { continue }
       let d = placement[i]
       var ready = deviceFree[d]
       for operand in node.inputs {
         let src = home[operand.index]
-        if src == d || g[g.root(operand)].op == .input { ready = max(ready, finish[operand.index]); continue }
+        if src == d || g[g.root(operand)].op.isHostProvided { ready = max(ready, finish[operand.index]); continue }
         let key = operand.index * machine.devices.count + d
         if arrival[key] == nil {
           let bytes = g.type(of: operand).bytes

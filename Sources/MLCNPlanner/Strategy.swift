@@ -2,6 +2,7 @@
 // turns a graph and a machine into a device per node; every plan is then scored by the
 // makespan simulator, so all strategies are compared on the same footing.
 
+import MLCNBase
 import MLCNGraph
 
 public enum Strategy: String, CaseIterable, Sendable, Codable {
@@ -42,7 +43,7 @@ public enum Planner {
     switch request.strategy {
     case .single:
       let main = machine.mainDevice
-      try MemoryValidator.check(graph, placement: Array(repeating: main, count: graph.nodes.count), machine: machine)
+      try MemoryValidator.check(graph, placement: Array(repeating: main, count: graph.nodes.count), times: request.times)
       return placed(graph, request, .single, Array(repeating: main, count: graph.nodes.count), analysis)
     case .lanes, .lanesRandom, .lanesExact:
       let problem = LaneProblem(graph: graph, analysis: analysis, times: request.times)
@@ -58,7 +59,7 @@ public enum Planner {
         var b = GreedyBalancer()
         placement = try problem.solve(&b)
       }
-      try MemoryValidator.check(graph, placement: placement, machine: machine)
+      try MemoryValidator.check(graph, placement: placement, times: request.times)
       return placed(graph, request, request.strategy, placement, analysis)
     case .auto:
       var candidates: [Plan] = []
@@ -78,13 +79,14 @@ public enum Planner {
 
   /// Checks a plan made elsewhere (read from JSON) against a graph and machine: every op
   /// placed on a device the machine has, and each device's memory enough.
-  public static func validate(_ plan: Plan, for g: Graph, machine: Machine) throws(PlanError) {
+  public static func validate(_ plan: Plan, for g: Graph, times: TimeModel) throws(PlanError) {
+    let machine = times.machine
     let names = machine.devices.map(\.name)
     for d in plan.devices where !names.contains(d) {
       throw PlanError("the plan uses device '\(d)', which is not among the devices (\(names.joined(separator: ", ")))")
     }
     let placement = try plan.placement(for: g).map { names.firstIndex(of: plan.devices[$0])! }
-    try MemoryValidator.check(g, placement: placement, machine: machine)
+    try MemoryValidator.check(g, placement: placement, times: times)
   }
 
   /// The plan of a placement, scored by the simulator.
@@ -93,7 +95,7 @@ public enum Planner {
     let times = request.times
     let schedule = Simulator.run(g, placement: placement, times: times)
     var ops: [Plan.Op] = []
-    for id in g.ids where g[id].op != .input {
+    for id in g.ids where !g[id].op.isHostProvided {
       let d = schedule.home[id.index]
       ops.append(Plan.Op(name: g[id].name, device: times.machine.devices[d].name,
                          predictedSeconds: schedule.finish[id.index] - schedule.start[id.index]))

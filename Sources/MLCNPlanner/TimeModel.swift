@@ -2,6 +2,7 @@
 // and op signature (profiled OpenCL events, cached per device), else the roofline estimate.
 
 import Foundation
+import MLCNBase
 import MLCNGraph
 
 /// Measured op times: device identity -> op signature -> seconds.
@@ -31,16 +32,20 @@ public struct MeasuredTimes: Codable, Sendable, Hashable {
 public struct TimeModel: Sendable {
   public var machine: Machine
   public var measured: MeasuredTimes
+  /// Codegen's report of each node's launches and memory.
+  public var kernels: any KernelReporter
 
-  public init(machine: Machine, measured: MeasuredTimes = MeasuredTimes()) {
+  public init(machine: Machine, measured: MeasuredTimes = MeasuredTimes(), kernels: any KernelReporter) {
     self.machine = machine
     self.measured = measured
+    self.kernels = kernels
   }
 
   /// Seconds for node `id` of `g` on device `d` (an index into the machine's devices).
   public func seconds(_ id: ValueID, in g: Graph, device d: Int) -> Double {
     let dev = machine.devices[d]
     if let t = measured.seconds(id, in: g, device: dev) { return t }
-    return CostModel.seconds(CostModel.cost(of: id, in: g), on: dev)
+    if g[id].op.isHostProvided || g[id].op.isView { return 0 }
+    return CostModel.seconds(CostModel.cost(of: id, in: g), launches: kernels.footprint(of: id, in: g, on: dev).launches, on: dev)
   }
 }

@@ -7,7 +7,7 @@ import MLCNCodegen
 
 enum CLBlast {
   /// C = A B^T (row-major), waiting for `wait` first; returns the event of the GEMM.
-  static func gemm(_ g: Gemm, a: CLBuffer, b: CLBuffer, c: CLBuffer, queue: CLQueue, wait: [CLEvent],
+  static func gemm(m: Int, n: Int, k: Int, a: CLBuffer, b: CLBuffer, c: CLBuffer, queue: CLQueue, wait: [CLEvent],
                    label: String) throws(CLError) -> CLEvent {
     if !wait.isEmpty {
       let list: [cl_event?] = wait.map { $0.handle }
@@ -17,10 +17,10 @@ enum CLBlast {
     var q: cl_command_queue? = queue.handle
     var event: cl_event?
     let status = CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeYes,
-                              g.m, g.n, g.k, 1, a.handle, 0, g.k, b.handle, 0, g.k, 0, c.handle, 0, g.n, &q, &event)
+                              m, n, k, 1, a.handle, 0, k, b.handle, 0, k, 0, c.handle, 0, n, &q, &event)
     guard status == CLBlastSuccess, let event else {
       throw CLError(call: "CLBlastSgemm", code: status.rawValue, device: queue.device.name,
-                    context: "\(label), \(g.m)x\(g.n)x\(g.k)")
+                    context: "\(label), \(m)x\(n)x\(k)")
     }
     return CLEvent(event)
   }

@@ -1,22 +1,21 @@
-// Runs a compiled graph on one or more OpenCL devices. Setup allocates every buffer,
-// uploads and packs the weights, builds the programs and binds the kernel arguments once;
-// each run then only writes inputs, enqueues the steps and reads outputs.
+// Runs a kernel program on OpenCL devices. Setup instantiates the program: one context
+// per platform and one in-order queue per device, every buffer it lists, the parameters
+// packed and uploaded once, the programs built and the kernel arguments bound. Each run
+// then only writes inputs, enqueues the steps and reads outputs. What to allocate and run
+// was decided by `KernelProgram.build`, without a device.
 //
-// Algorithm (setup):
-//  1. One context per platform over the chosen devices, one in-order queue per device.
-//  2. Each value gets a home device: where its node runs (views: their operand's home).
-//  3. Codegen gives each node its launches; each value read on a device other than its
-//     home gets a copy there, filled by a transfer step just before its first reader
-//     (graph inputs are instead written by the host to every device that reads them).
-//  4. Steps are kept in graph order; a step waits on the events of the buffers it reads
-//     that another queue wrote, so independent lanes run concurrently on their devices.
+// Algorithm (run):
+//  1. Write each input buffer.
+//  2. Enqueue the steps in order; a step waits on the events of the buffers it reads that
+//     another queue wrote, so independent lanes run concurrently on their devices.
+//  3. Flush every queue, wait for all, read the outputs.
 
 import COpenCL
 import Foundation
+import MLCNBase
 import MLCNCodegen
 import MLCNFormats
 import MLCNGraph
-import MLCNPlanner
 
 public struct RuntimeError: Error, Sendable, CustomStringConvertible {
   public var message: String
@@ -35,214 +34,116 @@ public struct StepTiming: Sendable {
 }
 
 public final class Executor {
-  public let graph: Graph
+  public let program: KernelProgram
   public let devices: [CLDevice]
-  public let placement: [Int]
   private var queues: [CLQueue] = []
-  private var home: [Int] = []
-  /// Buffer of value v on device d (views have none: they use their root's).
-  private var valueBuffers: [BufferKey: CLBuffer] = [:]
-  private var weightBuffers: [String: CLBuffer] = [:]
-  /// Scratch buffers, kept alive here because kernels hold only their handles.
-  private var scratchBuffers: [CLBuffer] = []
-  private var steps: [Step] = []
-  private var lastEvents: [(Step, CLEvent)] = []
+  private var buffers: [CLBuffer] = []
+  private var kernels: [CLKernel?] = []
+  private var lastEvents: [(KernelProgram.Step, CLEvent)] = []
+  private let inputShapes: [String: [Int]]
+  private let outputShapes: [String: [Int]]
 
-  private struct BufferKey: Hashable { var value: ValueID; var device: Int }
-
-  private enum Action {
-    case kernel(CLKernel, global: [Int], local: [Int]?)
-    case gemm(Gemm, a: CLBuffer, b: CLBuffer, c: CLBuffer)
-    case copy(from: CLBuffer, to: CLBuffer, bytes: Int, sameContext: Bool, fromDevice: Int)
-  }
-
-  private struct Step {
-    var action: Action
-    var device: Int
-    var node: String
-    var label: String
-    var reads: [BufferKey]
-    var writes: BufferKey?
-  }
-
-  /// Prepares `graph` to run with node i on `devices[placement[i]]`.
-  public init(graph: Graph, placement: [Int], devices: [CLDevice], weights: [String: HostTensor],
-              programs: ProgramCache, options: CodegenOptions = CodegenOptions()) throws {
-    self.graph = graph
+  /// Instantiates `program` (built for `graph`) on `devices` (the program's device
+  /// indices), uploading `parameters` (by parameter value).
+  public init(program: KernelProgram, graph: Graph, devices: [CLDevice], parameters: [ValueID: HostTensor],
+              programs: ProgramCache) throws {
+    self.program = program
     self.devices = devices
-    self.placement = placement
+    var inShapes: [String: [Int]] = [:]
+    for id in graph.inputs { inShapes[graph[id].name] = graph[id].type.shape }
+    inputShapes = inShapes
+    var outShapes: [String: [Int]] = [:]
+    for o in graph.outputs { outShapes[o.name] = graph.type(of: o.value).shape }
+    outputShapes = outShapes
 
-    // 1. Contexts and queues.
+    // Memory first: fail naming the device before allocating anything.
+    for (d, need) in program.bytesPerDevice.enumerated() where need > 0 {
+      let dev = devices[d]
+      if need > dev.globalMemoryBytes {
+        throw RuntimeError("device \(dev.name) (\(dev.deviceName)) is out of memory: this plan needs \(need >> 20) MiB there, it has \(dev.globalMemoryBytes >> 20) MiB; use a smaller --batch or more devices")
+      }
+      if let largest = program.buffers.filter({ $0.device == d }).map(\.bytes).max(), largest > dev.maxAllocationBytes {
+        throw RuntimeError("device \(dev.name) (\(dev.deviceName)) cannot hold a \(largest >> 20) MiB buffer (its largest allocation is \(dev.maxAllocationBytes >> 20) MiB); use a smaller --batch")
+      }
+    }
     var contexts: [cl_platform_id: CLContext] = [:]
     for d in devices where contexts[d.platform] == nil {
       contexts[d.platform] = try CLContext(devices: devices.filter { $0.platform == d.platform })
     }
     queues = try devices.map { d throws(CLError) in try CLQueue(context: contexts[d.platform]!, device: d) }
-
-    // 2. Homes.
-    home = placement
-    for id in graph.ids where graph[id].op.isView { home[id.index] = home[graph[id].inputs[0].index] }
-
-    // 3. Kernels per node, then the memory check, then buffers.
-    let kernels = graph.ids.map {
-      Codegen.kernels(for: $0, in: graph, device: devices[placement[$0.index]].descriptor, options: options)
+    buffers = try program.buffers.map { b throws(CLError) in
+      try CLBuffer(context: queues[b.device].context, bytes: b.bytes, device: devices[b.device].name, purpose: b.purpose)
     }
-    try checkMemory(kernels)
-    for id in graph.ids where !graph[id].op.isView {
-      let d = home[id.index]
-      valueBuffers[BufferKey(value: id, device: d)] = try CLBuffer(
-        context: queues[d].context, bytes: graph[id].type.bytes, device: devices[d].name, purpose: "value \(graph[id].name)")
-    }
-
-    for id in graph.ids {
-      let node = graph[id], d = placement[id.index], nk = kernels[id.index]
-      if nk.aliasesOperand || node.op == .input { continue }
-      // Operands from elsewhere: copy them here first.
-      for operand in node.inputs { try ensureCopy(of: operand, on: d) }
-      try uploadWeights(of: id, layouts: nk.weightLayouts, weights: weights, device: d)
-      let scratch = try nk.scratch.enumerated().map { (i, n) throws(CLError) in
-        try CLBuffer(context: queues[d].context, bytes: n * 4, device: devices[d].name, purpose: "scratch \(i) of \(node.name)")
-      }
-      scratchBuffers += scratch
-      func buffer(_ ref: BufferRef) -> CLBuffer {
-        switch ref {
-        case .value(let v): valueBuffers[BufferKey(value: root(v), device: d)]!
-        case .weight(let w): weightBuffers["\(d)|\(w)"]!
-        case .scratch(let s): scratch[s]
-        }
-      }
-      func reads(_ refs: [BufferRef]) -> [BufferKey] {
-        refs.compactMap { if case .value(let v) = $0, v != id { BufferKey(value: root(v), device: d) } else { nil } }
-      }
-      for step in nk.steps {
-        switch step {
-        case .gemm(let gemm):
-          steps.append(Step(action: .gemm(gemm, a: buffer(gemm.a), b: buffer(gemm.b), c: buffer(gemm.c)), device: d,
-                            node: node.name, label: "CLBlastSgemm", reads: reads([gemm.a, gemm.b]),
-                            writes: BufferKey(value: root(id), device: d)))
-        case .launch(let launch):
-          let program = try programs.program(launch.program, context: queues[d].context, device: devices[d],
-                                             purpose: "op '\(node.name)'")
-          let kernel = try CLKernel(program: program, name: launch.kernel, device: devices[d].name)
-          var refs: [BufferRef] = []
-          for (i, arg) in launch.args.enumerated() {
-            switch arg {
-            case .int(let v): try kernel.setArg(i, int: v, device: devices[d].name)
-            case .buffer(let ref):
-              try kernel.setArg(i, buffer: buffer(ref), device: devices[d].name)
-              refs.append(ref)
-            }
-          }
-          let writes = refs.contains(.value(id)) ? BufferKey(value: root(id), device: d) : nil
-          steps.append(Step(action: .kernel(kernel, global: launch.global, local: launch.local), device: d,
-                            node: node.name, label: launch.kernel, reads: reads(refs), writes: writes))
-        }
-      }
-    }
-    // Outputs are read from their home buffers; nothing more to set up.
-  }
-
-  private func root(_ v: ValueID) -> ValueID { graph.root(v) }
-
-  /// Makes sure value `v` has a buffer on device `d`, adding a transfer step if needed.
-  private func ensureCopy(of value: ValueID, on d: Int) throws {
-    let v = root(value)
-    let key = BufferKey(value: v, device: d)
-    if valueBuffers[key] != nil { return }
-    let from = home[v.index]
-    let src = valueBuffers[BufferKey(value: v, device: from)]!
-    let bytes = graph[v].type.bytes
-    let dst = try CLBuffer(context: queues[d].context, bytes: bytes, device: devices[d].name, purpose: "copy of \(graph[v].name)")
-    valueBuffers[key] = dst
-    // Inputs come from the host: it writes every copy at the start of a run.
-    if graph[v].op == .input { return }
-    steps.append(Step(action: .copy(from: src, to: dst, bytes: bytes, sameContext: queues[from].context === queues[d].context,
-                                    fromDevice: from),
-                      device: d, node: graph[v].name, label: "transfer \(devices[from].name)->\(devices[d].name)",
-                      reads: [BufferKey(value: v, device: from)], writes: key))
-  }
-
-  private func uploadWeights(of id: ValueID, layouts: [String: WeightLayout], weights: [String: HostTensor], device d: Int) throws {
-    for (name, shape) in graph[id].weights(inputTypes: graph.inputTypes(of: id)) {
-      guard let t = weights[name] else { throw RuntimeError("missing weight '\(name)'") }
+    for (value, b) in program.parameters {
+      let name = graph[value].name, shape = graph.type(of: value).shape
+      guard let t = parameters[value] else { throw RuntimeError("missing weight '\(name)'") }
       guard t.shape == shape else { throw RuntimeError("weight '\(name)' has shape \(t.shape), expected \(shape)") }
-      let packed = (layouts[name] ?? .plain).pack(t.data, shape: shape)
-      let buf = try CLBuffer(context: queues[d].context, bytes: packed.count * 4, device: devices[d].name, purpose: "weight \(name)")
-      _ = try queues[d].write(buf, packed, label: "weight \(name)")
-      weightBuffers["\(d)|\(name)"] = buf
+      guard case .parameter(let layout) = program.buffers[b].role else { continue }
+      _ = try queues[program.buffers[b].device].write(buffers[b], layout.pack(t.data, shape: shape), label: "weight \(name)")
     }
-  }
-
-  /// Fails early, naming the device, when the buffers of a plan cannot fit on it.
-  private func checkMemory(_ kernels: [NodeKernels]) throws {
-    var need = Array(repeating: 0, count: devices.count)
-    var largest = Array(repeating: 0, count: devices.count)
-    func add(_ bytes: Int, _ d: Int) { need[d] += bytes; largest[d] = max(largest[d], bytes) }
-    for id in graph.ids {
-      let d = placement[id.index]
-      if !graph[id].op.isView { add(graph[id].type.bytes, d) }
-      for w in graph[id].weights(inputTypes: graph.inputTypes(of: id)) { add(w.shape.reduce(1, *) * 4, d) }
-      for s in kernels[id.index].scratch { add(s * 4, d) }
-    }
-    for (d, dev) in devices.enumerated() where need[d] > 0 {
-      if need[d] > dev.globalMemoryBytes {
-        throw RuntimeError("device \(dev.name) (\(dev.deviceName)) is out of memory: this plan needs \(need[d] >> 20) MiB there, it has \(dev.globalMemoryBytes >> 20) MiB; use a smaller --batch or more devices")
+    for step in program.steps {
+      guard case .launch(let source, let name, let args, _, _) = step.action else { kernels.append(nil); continue }
+      let d = devices[step.device]
+      let built = try programs.program(source, context: queues[step.device].context, device: d, purpose: "op '\(step.node)'")
+      let kernel = try CLKernel(program: built, name: name, device: d.name)
+      for (i, arg) in args.enumerated() {
+        switch arg {
+        case .int(let v): try kernel.setArg(i, int: v, device: d.name)
+        case .buffer(let b): try kernel.setArg(i, buffer: buffers[b], device: d.name)
+        }
       }
-      if largest[d] > dev.maxAllocationBytes {
-        throw RuntimeError("device \(dev.name) (\(dev.deviceName)) cannot hold a \(largest[d] >> 20) MiB buffer (its largest allocation is \(dev.maxAllocationBytes >> 20) MiB); use a smaller --batch")
-      }
+      kernels.append(kernel)
     }
+    for q in queues { try q.finish() }
   }
 
   /// Runs the graph once on `inputs` (by input name) and returns the outputs by name.
   public func run(_ inputs: [String: HostTensor]) throws -> [String: HostTensor] {
-    var written: [BufferKey: CLEvent] = [:]
-    for id in graph.inputs {
-      let node = graph[id]
-      guard let t = inputs[node.name] else { throw RuntimeError("no value given for input '\(node.name)'") }
-      guard t.shape == node.type.shape else {
-        throw RuntimeError("input '\(node.name)' has shape \(t.shape), the network expects \(node.type.shape)")
+    var written: [Int: (device: Int, event: CLEvent)] = [:]
+    for (name, b) in program.inputs {
+      guard let t = inputs[name] else { throw RuntimeError("no value given for input '\(name)'") }
+      guard t.shape == inputShapes[name] else {
+        throw RuntimeError("input '\(name)' has shape \(t.shape), the network expects \(inputShapes[name] ?? [])")
       }
-      for d in devices.indices {
-        let key = BufferKey(value: id, device: d)
-        guard let buffer = valueBuffers[key] else { continue }
-        written[key] = try queues[d].write(buffer, t.data, label: "input \(node.name)")
-      }
+      let d = program.buffers[b].device
+      written[b] = (d, try queues[d].write(buffers[b], t.data, label: "input \(name)"))
     }
-    var events: [(Step, CLEvent)] = []
-    for step in steps {
+    var events: [(KernelProgram.Step, CLEvent)] = []
+    for (i, step) in program.steps.enumerated() {
       let q = queues[step.device]
       // Wait only for buffers another queue wrote (flushing that queue, as OpenCL requires
       // for a cross-queue wait); the in-order queue orders the rest.
-      let foreign = step.reads.filter { $0.device != step.device && written[$0] != nil }
+      let foreign = step.reads.compactMap { written[$0] }.filter { $0.device != step.device }
       for d in Set(foreign.map(\.device)) { try queues[d].flush() }
-      let waits = foreign.map { written[$0]! }
+      let waits = foreign.map(\.event)
+      let label = "op '\(step.node)' \(step.label)"
       let event: CLEvent
       switch step.action {
-      case .kernel(let k, let global, let local):
-        event = try q.run(k, global: global, local: local, wait: waits, label: "op '\(step.node)' kernel \(step.label)")
-      case .gemm(let g, let a, let b, let c):
-        event = try CLBlast.gemm(g, a: a, b: b, c: c, queue: q, wait: waits, label: "op '\(step.node)'")
-      case .copy(let src, let dst, let bytes, let sameContext, let from):
-        if sameContext {
-          event = try q.copy(from: src, to: dst, bytes: bytes, wait: waits, label: step.label)
+      case .launch(_, _, _, let global, let local):
+        event = try q.run(kernels[i]!, global: global, local: local, wait: waits, label: label)
+      case .gemm(let m, let n, let k, let a, let b, let c):
+        event = try CLBlast.gemm(m: m, n: n, k: k, a: buffers[a], b: buffers[b], c: buffers[c], queue: q, wait: waits, label: label)
+      case .copy(let src, let dst, let bytes):
+        let from = program.buffers[src].device
+        if queues[from].context === q.context {
+          event = try q.copy(from: buffers[src], to: buffers[dst], bytes: bytes, wait: waits, label: step.label)
         } else {
           // Different platforms share no events: stage through the host.
-          let host = try queues[from].read(src, count: bytes / 4, label: step.label)
-          event = try q.write(dst, host, label: step.label)
+          let host = try queues[from].read(buffers[src], count: bytes / 4, label: step.label)
+          event = try q.write(buffers[dst], host, label: step.label)
         }
       }
-      if let w = step.writes { written[w] = event }
+      for w in step.writes { written[w] = (step.device, event) }
       events.append((step, event))
     }
     for q in queues { try q.flush() }
     for q in queues { try q.finish() }
     lastEvents = events
     var out: [String: HostTensor] = [:]
-    for o in graph.outputs {
-      let t = graph.type(of: o.value)
-      let key = BufferKey(value: root(o.value), device: home[o.value.index])
-      out[o.name] = HostTensor(shape: t.shape, data: try queues[key.device].read(valueBuffers[key]!, count: t.count, label: "output \(o.name)"))
+    for (name, b) in program.outputs {
+      let shape = outputShapes[name] ?? []
+      let d = program.buffers[b].device
+      out[name] = HostTensor(shape: shape, data: try queues[d].read(buffers[b], count: shape.reduce(1, *), label: "output \(name)"))
     }
     return out
   }
@@ -254,5 +155,4 @@ public final class Executor {
                                     startNanoseconds: $0.start, endNanoseconds: $0.end) }
     }
   }
-
 }

@@ -4,6 +4,8 @@
 
 import ArgumentParser
 import Foundation
+import MLCNBase
+import MLCNCodegen
 import MLCNDriver
 import MLCNFrontend
 import MLCNGraph
@@ -42,7 +44,7 @@ struct LanesBench: ParsableCommand {
     var summary = "| machine | nets | random/greedy mean | random/greedy worst (lowest) | nets with exact | greedy/exact mean | greedy/exact worst (highest) |\n|---|---|---|---|---|---|---|\n"
     var allRandom: [Double] = [], allExact: [Double] = []
     for file in files {
-      let times = TimeModel(machine: try Machine.load(file))
+      let times = TimeModel(machine: try Machine.load(file), kernels: Codegen.reporter())
       var randomRatios: [Double] = [], exactRatios: [Double] = []
       for (k, (_, g)) in nets.enumerated() {
         let greedy = try Planner.plan(g, PlanRequest(strategy: .lanes, times: times)).predictedSeconds

@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Foundation
+import MLCNBase
 import MLCNDriver
 import MLCNFormats
 import MLCNFrontend
@@ -20,16 +21,18 @@ struct DeviceOptions: ParsableArguments {
 
 extension Strategy: ExpressibleByArgument {}
 
-/// The kernel binary cache folder and the measured op times beside it.
+/// The kernel binary cache folder, the measured op times and device facts beside it.
 enum Caches {
   static let kernels = ProgramCache.defaultDirectory(environment: ProcessInfo.processInfo.environment)
   static var timesFile: URL? { kernels.map(TimingStore.file(in:)) }
+  static var factsFile: URL? { kernels.map { $0.deletingLastPathComponent().appending(path: "device-facts.json") } }
 }
 
-/// The real devices selected by `--devices` and the machine they form, with measured op times.
+/// The real devices selected by `--devices` and the machine they form (measured
+/// bandwidths and links), with measured op times.
 func realTarget(_ spec: String?) throws -> (devices: [CLDevice], times: TimeModel) {
   let devices = try CLDevices.select(spec)
-  return (devices, TimeModel(machine: Machine(devices: devices), measured: TimingStore.load(Caches.timesFile)))
+  return (devices, Pipeline.target(devices, facts: Caches.factsFile, times: Caches.timesFile))
 }
 
 struct WeightOptions: ParsableArguments {

@@ -1,5 +1,6 @@
 // Parser and lexer: the grammar of DESIGN.md section 2 and the located diagnostics.
 
+import MLCNBase
 import Testing
 @testable import MLCNFrontend
 

@@ -1,5 +1,6 @@
 // Lowering to the graph IR: names, lanes, shapes, canonical attributes and semantic errors.
 
+import MLCNBase
 import Testing
 import MLCNFrontend
 @testable import MLCNGraph
@@ -27,10 +28,14 @@ func loweringError(_ text: String) -> DiagnosticError? {
     v = concat(solo, L, axis=1)
     output v
     """)
-  #expect(g.nodes.map(\.name) == ["x", "solo.a", "L.0.a", "L.1.a", "v"])
-  #expect(g.nodes.map(\.lane) == [nil, "solo", "L.0", "L.1", nil])
+  // Each conv reads its parameters, placed just before it in its lane.
+  #expect(g.nodes.map(\.name) == ["x", "solo.a.weight", "solo.a.bias", "solo.a", "L.0.a.weight", "L.0.a.bias", "L.0.a",
+                                   "L.1.a.weight", "L.1.a.bias", "L.1.a", "v"])
+  #expect(g.nodes.map(\.lane) == [nil, "solo", "solo", "solo", "L.0", "L.0", "L.0", "L.1", "L.1", "L.1", nil])
   #expect(g.declaredLanes == ["solo", "L.0", "L.1"])
-  #expect(g[ValueID(4)].type.shape == [2, 16, 10, 10])
+  #expect(g[ValueID(10)].type.shape == [2, 16, 10, 10])
+  #expect(g.parameters(of: ValueID(6)).map { g[$0].name } == ["L.0.a.weight", "L.0.a.bias"])
+  #expect(g.operands(of: ValueID(6)).map { g[$0].name } == ["x"])
   #expect(g.weights().map(\.name) == ["solo.a.weight", "solo.a.bias", "L.0.a.weight", "L.0.a.bias", "L.1.a.weight", "L.1.a.bias"])
   try Verifier.verify(g)
 }

@@ -3,6 +3,7 @@
 // limits are respected, and lanes on different devices overlap in time.
 
 import Foundation
+import MLCNBase
 import Testing
 import MLCNGraph
 @testable import MLCNPlanner
@@ -239,6 +240,6 @@ func identicalGPUs(_ count: Int) -> Machine {
 @Test func hugeNumbersInMachineFilesAreRejected() {
   for field in [#""memory_gb": 1e12"#, #""memory_gb": 1, "compute_units": 1e30"#] {
     let json = #"{"devices": [{"name": "g", "type": "gpu", "gflops": 1, "bandwidth_gbs": 1, "# + field + "}]}"
-    #expect { _ = try Machine.decode(Data(json.utf8), file: "m.json") } throws: { ($0 as? PlanError)?.message.contains("below 1e9") == true }
+    #expect { _ = try Machine.decode(Data(json.utf8), file: "m.json") } throws: { ($0 as? MachineError)?.message.contains("below 1e9") == true }
   }
 }

@@ -1,6 +1,8 @@
 // Plans: JSON round trip, placement of every node, and the cost model's basic sense.
 
 import Foundation
+import MLCNBase
+import MLCNCodegen
 import Testing
 import MLCNFrontend
 import MLCNGraph
@@ -18,7 +20,7 @@ let cpu = DeviceDescriptor(name: "cpu0", kind: .cpu, gflops: 100, bandwidthGBs: 
   let g = try graph("network t\ninput x: [N, 4]\na = dense(x, units=3)\nb = relu(a)\nf = flatten(b)\noutput f\n")
   let plan = try Planner.plan(g, PlanRequest(strategy: .single, times: TimeModel(machine: Machine(devices: [cpu]))))
   #expect(plan.ops.map(\.name) == ["b", "f"])
-  #expect(try plan.placement(for: g) == [0, 0, 0])
+  #expect(try plan.placement(for: g) == [0, 0, 0, 0, 0], "x, a.weight, a.bias, b, f")
   let back = try Plan.decode(Data(plan.json().utf8), file: "p.json")
   #expect(back == plan)
   #expect(plan.json().contains("\"predicted_seconds\""))
@@ -27,23 +29,26 @@ let cpu = DeviceDescriptor(name: "cpu0", kind: .cpu, gflops: 100, bandwidthGBs: 
 @Test func costGrowsWithWork() throws {
   let small = try graph("network t\ninput x: [N, 1, 16, 16]\na = conv2d(x, filters=4, kernel=3)\noutput a\n")
   let big = try graph("network t\ninput x: [N, 1, 16, 16]\na = conv2d(x, filters=64, kernel=3)\noutput a\n")
-  let cs = CostModel.cost(of: ValueID(1), in: small), cb = CostModel.cost(of: ValueID(1), in: big)
+  // x, a.weight, a.bias, a: the conv is node 3.
+  let cs = CostModel.cost(of: ValueID(3), in: small), cb = CostModel.cost(of: ValueID(3), in: big)
+  let kernels = Codegen.reporter()
+  #expect(kernels.footprint(of: ValueID(3), in: small, on: cpu).launches == 1)
   #expect(cs.flops == 2 * 4 * 14 * 14 * 9)
   #expect(cb.flops == 16 * cs.flops)
   // Bytes: input 1*16*16, output F*14*14, weights F*9 + F bias, 4 bytes each.
-  #expect(cs.bytes == 4 * (256 + 4 * 196 + 4 * 10) && cs.launches == 1)
-  #expect(cb.bytes == 4 * (256 + 64 * 196 + 64 * 10) && cb.launches == 1)
+  #expect(cs.bytes == 4 * (256 + 4 * 196 + 4 * 10))
+  #expect(cb.bytes == 4 * (256 + 64 * 196 + 64 * 10))
   // On cpu (100 GFLOP/s at the CPU efficiency 0.25, 20 GB/s, 20 us per launch):
   // small: compute 14112 / 25e9 = 0.56448 us beats memory 4320 / 20e9 = 0.216 us;
   // big: compute 225792 / 25e9 = 9.03168 us beats memory 53760 / 20e9 = 2.688 us.
-  #expect(nearly(CostModel.seconds(cs, on: cpu), 20.56448e-6))
-  #expect(nearly(CostModel.seconds(cb, on: cpu), 29.03168e-6))
+  #expect(nearly(CostModel.seconds(cs, launches: 1, on: cpu), 20.56448e-6))
+  #expect(nearly(CostModel.seconds(cb, launches: 1, on: cpu), 29.03168e-6))
   // Memory-bound: an add of two f32[1, 4, 14, 14] reads 2 * 3136 and writes 3136 bytes,
   // 9408 / 20e9 = 0.4704 us against 784 / 25e9 = 0.03136 us of compute.
   let sum = try graph("network t\ninput x: [N, 4, 14, 14]\na = tanh(x)\nb = add(a, x)\noutput b\n")
   let add = CostModel.cost(of: ValueID(2), in: sum)
   #expect(add.flops == 784 && add.bytes == 9408)
-  #expect(nearly(CostModel.seconds(add, on: cpu), 20.4704e-6))
+  #expect(nearly(CostModel.seconds(add, launches: 1, on: cpu), 20.4704e-6))
 }
 
 /// Equal up to rounding: the hand-computed values below are exact in decimal, not in binary.
@@ -51,11 +56,13 @@ func nearly(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-12 * abs(b) }
 
 @Test func costOfOpsWithoutKernels() throws {
   let g = try graph("network t\ninput x: [N, 2, 3, 4]\na = tanh(x)\nf = flatten(a)\nr = reshape(f, shape=[4, 6])\noutput r\n")
+  let kernels = Codegen.reporter()
   for id in [ValueID(2), ValueID(3)] {
-    #expect(CostModel.cost(of: id, in: g) == OpCost(flops: 0, bytes: 0, launches: 0), "\(g[id].name)")
-    #expect(CostModel.memoryBytes(of: id, in: g) == 0, "views hold no memory")
+    #expect(CostModel.cost(of: id, in: g) == OpCost(flops: 0, bytes: 0), "\(g[id].name)")
+    #expect(kernels.footprint(of: id, in: g, on: cpu).launches == 0)
+    #expect(MemoryModel.nodeBytes(id, in: g, on: cpu, kernels: kernels) == 0, "views hold no memory")
   }
-  #expect(CostModel.memoryBytes(of: ValueID(1), in: g) == 4 * 24)
+  #expect(MemoryModel.nodeBytes(ValueID(1), in: g, on: cpu, kernels: kernels) == 4 * 24)
 }
 
 @Test func planVersionIsChecked() {
@@ -68,15 +75,15 @@ func nearly(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-12 * abs(b) }
   var dev = cpu
   dev.identity = "PoCL|cpu|test"
   var measured = MeasuredTimes()
-  let a = ValueID(1)
+  let a = ValueID(3)  // x, a.weight, a.bias, a, b.weight, b.bias, b, c
   measured.record(0.5, signature: MeasuredTimes.signature(a, in: g), device: "PoCL|cpu|test")
   measured.record(0.7, signature: MeasuredTimes.signature(a, in: g), device: "PoCL|cpu|test")
   let times = TimeModel(machine: Machine(devices: [dev]), measured: measured)
   #expect(times.seconds(a, in: g, device: 0) == 0.5, "keeps the fastest measurement")
   // b has the same signature as a (same op, shapes, attributes): it gets the measurement too.
-  #expect(times.seconds(ValueID(2), in: g, device: 0) == 0.5)
+  #expect(times.seconds(ValueID(6), in: g, device: 0) == 0.5)
   // c = add(a, b) has no measurement: the roofline, by hand as in costGrowsWithWork.
-  #expect(nearly(times.seconds(ValueID(3), in: g, device: 0), 20.4704e-6))
+  #expect(nearly(times.seconds(ValueID(7), in: g, device: 0), 20.4704e-6))
   let roofline = TimeModel(machine: Machine(devices: [cpu]), measured: measured)
   #expect(nearly(roofline.seconds(a, in: g, device: 0), 20.56448e-6), "a virtual device has no measurements")
 }

@@ -3,6 +3,7 @@
 // outputs, and the trace shows both devices at work.
 
 import Foundation
+import MLCNBase
 import Testing
 import MLCNDriver
 import MLCNFormats
@@ -22,13 +23,12 @@ func lanesOverTwoDevicesMatchOneDevice(_ file: String) throws {
   let x = HostTensor(shape: [3, 1, 28, 28], data: (0..<(3 * 784)).map { _ in rng.nextUnit() })
   let cache = ProgramCache(directory: nil)
 
-  let one = try Executor(graph: g, placement: Array(repeating: 0, count: g.nodes.count), devices: [pair[0]],
-                         weights: weights, programs: cache).run(["x": x])
+  let one = try TestSupport.executor(g, devices: [pair[0]], weights: weights, programs: cache).run(["x": x])
 
-  let plan = try Planner.plan(g, PlanRequest(strategy: .lanes, times: TimeModel(machine: Machine(devices: pair))))
+  let plan = try Planner.plan(g, PlanRequest(strategy: .lanes, times: TimeModel(machine: try DeviceProbe.machine(pair, file: nil))))
   let placement = try plan.placement(for: g)
   #expect(Set(placement).count == 2, "the lanes plan should use both devices")
-  let split = try Executor(graph: g, placement: placement, devices: pair, weights: weights, programs: cache)
+  let split = try TestSupport.executor(g, placement: placement, devices: pair, weights: weights, programs: cache)
   let two = try split.run(["x": x])
   #expect(two == one, "split run differs from the unsplit one")
 

@@ -2,6 +2,7 @@
 // folders, and the NumPy reference run as a subprocess.
 
 import Foundation
+import MLCNCodegen
 import MLCNDriver
 import MLCNFormats
 import MLCNFrontend
@@ -22,6 +23,16 @@ enum TestSupport {
     }
     return true
   }()
+
+  /// The kernel program of `g` (all on device 0 unless placed) instantiated on `devices`.
+  static func executor(_ g: Graph, placement: [Int]? = nil, devices: [CLDevice], weights: [String: HostTensor],
+                       programs: ProgramCache = ProgramCache(directory: nil),
+                       options: CodegenOptions = CodegenOptions()) throws -> Executor {
+    let program = KernelProgram.build(g, placement: placement ?? Array(repeating: 0, count: g.nodes.count),
+                                      devices: devices.map { $0.descriptor(bandwidthGBs: 10) }, options: options)
+    return try Executor(program: program, graph: g, devices: devices, parameters: Weights.bind(weights, to: g),
+                        programs: programs)
+  }
 
   static func devices() throws -> [CLDevice] {
     _ = environmentReady

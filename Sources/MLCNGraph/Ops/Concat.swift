@@ -9,9 +9,11 @@ public enum ConcatOp: OpDefinition {
   public static let summary = "join tensors along an axis"
   public static let arity = Arity.atLeast(1)
   public static let parameters = [ParamSpec("axis", .axis, default: .int(-1))]
+  public static let example: OpExample? = OpExample("[N, 3, 5]", "a = tanh(x)\ny = concat(x, a, x, axis=1)")
   public static func infer(_ inputs: [TensorType], _ a: inout Attributes) throws(OpError) -> TensorType {
     let first = inputs[0]
     let axis = try canonicalAxis(a.int("axis"), rank: first.rank)
+    guard axis != 0 else { throw OpError("cannot concatenate along axis 0, the batch", parameter: "axis") }
     a["axis"] = .int(axis)
     var shape = first.shape
     for (i, t) in inputs.enumerated().dropFirst() {

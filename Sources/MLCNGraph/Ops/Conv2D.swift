@@ -24,9 +24,16 @@ public enum Conv2DOp: OpDefinition {
     return TensorType([x.shape[0], a.int("filters"), h, w])
   }
 
+  public static let example: OpExample? = OpExample("[N, 3, 8, 8]", "y = conv2d(x, filters=5, kernel=3, stride=2, padding=1, act=tanh)")
+
   public static func weights(inputs: [TensorType], attributes a: Attributes) -> [WeightSpec] {
+    let k = a.ints("kernel"), f = a.int("filters"), c = inputs[0].shape[1]
+    let w = WeightSpec("weight", [f, c, k[0], k[1]], .glorotUniform(fanIn: c * k[0] * k[1], fanOut: f * k[0] * k[1]))
+    return a.bool("bias") ? [w, WeightSpec("bias", [f], .zeros)] : [w]
+  }
+
+  public static func work(inputs: [TensorType], output: TensorType, attributes a: Attributes) -> Double {
     let k = a.ints("kernel")
-    let w = WeightSpec("weight", [a.int("filters"), inputs[0].shape[1], k[0], k[1]])
-    return a.bool("bias") ? [w, WeightSpec("bias", [a.int("filters")])] : [w]
+    return 2 * Double(output.count) * Double(inputs[0].shape[1] * k[0] * k[1])
   }
 }

@@ -22,8 +22,15 @@ public enum DenseOp: OpDefinition {
     return TensorType([x.shape[0], a.int("units")])
   }
 
+  public static let example: OpExample? = OpExample("[N, 6]", "y = dense(x, units=4, act=sigmoid)")
+
   public static func weights(inputs: [TensorType], attributes a: Attributes) -> [WeightSpec] {
-    let w = WeightSpec("weight", [a.int("units"), inputs[0].shape[1]])
-    return a.bool("bias") ? [w, WeightSpec("bias", [a.int("units")])] : [w]
+    let u = a.int("units"), n = inputs[0].shape[1]
+    let w = WeightSpec("weight", [u, n], .glorotUniform(fanIn: n, fanOut: u))
+    return a.bool("bias") ? [w, WeightSpec("bias", [u], .zeros)] : [w]
+  }
+
+  public static func work(inputs: [TensorType], output: TensorType, attributes a: Attributes) -> Double {
+    2 * Double(output.count) * Double(inputs[0].shape[1])
   }
 }

@@ -1,6 +1,11 @@
-// What every op declares once: a summary, its operands, its parameters with their kinds
-// and defaults, how it infers its result type (canonicalising its attributes on the way),
-// and the weights it reads. The IR builder, verifier and printer all work from this.
+// What every op declares once, in its own file: a summary, its operands, its attributes
+// with their kinds and defaults, how it infers its result type (canonicalising its
+// attributes on the way), the parameters (weights) it reads with their initializers, the
+// named intermediates it exposes as extra results, its cost in flops and bytes, and a
+// small example network. The IR builder, verifier, printer, cost model, weight
+// initialisation and the op coverage test all work from this; nothing else knows an op.
+
+import MLCNBase
 
 /// The kind of value a parameter accepts in source, and how it is stored.
 public enum ParamKind: Sendable, Equatable {
@@ -10,8 +15,12 @@ public enum ParamKind: Sendable, Equatable {
   case pair(min: Int)
   /// Like `.pair(min: 0)`, or `same`; stored as `.ints` or `.string("same")` until resolved.
   case padding
-  /// `none`, `relu`, `sigmoid` or `tanh`; stored as `.string`.
+  /// `none` or the name of an activation op (`relu`, ...); stored as `.string`.
   case activation
+  /// A number in `min ..< max` (an INT is accepted); stored as `.float`.
+  case float(min: Double, max: Double)
+  /// One of a fixed set of words; stored as `.string`.
+  case choice([String])
   /// `true` or `false`.
   case bool
   /// An INT axis, negative counting from the end; stored canonical (non-negative).
@@ -24,7 +33,9 @@ public enum ParamKind: Sendable, Equatable {
     case .int(let m): m <= 0 ? "an integer >= \(m)" : "a positive integer"
     case .pair(let m): m <= 0 ? "an integer >= \(m) or [h, w]" : "a positive integer or [h, w]"
     case .padding: "a non-negative integer, [h, w] or same"
-    case .activation: "one of none, relu, sigmoid, tanh"
+    case .activation: "one of " + (["none"] + OpKind.activations.map(\.rawValue)).joined(separator: ", ")
+    case .float(let lo, let hi): "a number in [\(lo.formatted), \(hi.formatted))"
+    case .choice(let words): "one of " + words.joined(separator: ", ")
     case .bool: "true or false"
     case .axis: "an integer axis"
     case .shape: "a list of positive integers with at most one -1"
@@ -74,26 +85,106 @@ public struct OpError: Error, Sendable {
   }
 }
 
+/// How a parameter is initialised when no weights file gives it.
+public enum Initializer: Hashable, Sendable {
+  /// Uniform in +-sqrt(6 / (fanIn + fanOut)), as Keras and PyTorch count the fans.
+  case glorotUniform(fanIn: Int, fanOut: Int)
+  case zeros
+  case ones
+}
+
+/// A parameter tensor an op reads: `<value name>.<suffix>` in the contract.
 public struct WeightSpec: Sendable, Equatable {
-  public var suffix: String  // "weight" or "bias"
+  public var suffix: String  // "weight", "bias", "running_mean", ...
   public var shape: [Int]
-  public init(_ suffix: String, _ shape: [Int]) { self.suffix = suffix; self.shape = shape }
+  public var initializer: Initializer
+  /// False for state that training updates by rule, not by gradient (batchnorm's running statistics).
+  public var trainable: Bool
+  public init(_ suffix: String, _ shape: [Int], _ initializer: Initializer, trainable: Bool = true) {
+    self.suffix = suffix
+    self.shape = shape
+    self.initializer = initializer
+    self.trainable = trainable
+  }
+}
+
+/// A named intermediate an op exposes as an extra result (`<value name>.<suffix>`), so
+/// later passes (training) can read it; it is a value like any other.
+public struct ResultSpec: Sendable, Hashable {
+  public var suffix: String
+  public var type: TensorType
+  public init(_ suffix: String, _ type: TensorType) { self.suffix = suffix; self.type = type }
+}
+
+/// The work of one op for the cost model: arithmetic and device-memory traffic.
+public struct OpCost: Sendable, Hashable {
+  public var flops: Double
+  /// Bytes read and written in device memory.
+  public var bytes: Double
+  public init(flops: Double, bytes: Double) { self.flops = flops; self.bytes = bytes }
+}
+
+/// A one-op network that exercises an op, for the coverage test against the reference.
+public struct OpExample: Sendable {
+  /// The shape of input `x` (`N` first).
+  public var input: String
+  /// Statements computing `y` from `x`.
+  public var body: String
+  public init(_ input: String, _ body: String) { self.input = input; self.body = body }
 }
 
 public protocol OpDefinition: Sendable {
   static var kind: OpKind { get }
-  /// One line, shown by `mlcnc ops` and in unknown-op errors.
+  /// One line, shown by `mlcnc ops`.
   static var summary: String { get }
+  /// Data operands (parameters come after them and are not counted).
   static var arity: Arity { get }
+  /// The attributes (keyword arguments in source).
   static var parameters: [ParamSpec] { get }
-  /// Infers the result type; may canonicalise attributes (resolve `same`, negative axes,
-  /// -1 in shapes) so the IR holds one spelling of each meaning. Must be idempotent.
+  /// Infers the result type from the data operands; may canonicalise attributes (resolve
+  /// `same`, negative axes, -1 in shapes) so the IR holds one spelling of each meaning.
+  /// Must be idempotent.
   static func infer(_ inputs: [TensorType], _ attributes: inout Attributes) throws(OpError) -> TensorType
+  /// The parameters it reads, in operand order after the data operands.
   static func weights(inputs: [TensorType], attributes: Attributes) -> [WeightSpec]
+  /// Named intermediates beyond the main result.
+  static func extraResults(inputs: [TensorType], attributes: Attributes) -> [ResultSpec]
+  /// Arithmetic and memory traffic for the cost model (operand, parameter and result bytes
+  /// are added by `OpKind.cost`).
+  static func work(inputs: [TensorType], output: TensorType, attributes: Attributes) -> Double
+  /// An elementwise activation: shape-preserving, one operand, usable as `act=` on
+  /// conv2d and dense (with its default attributes).
+  static var isActivation: Bool { get }
+  /// Only reinterprets its operand's buffer at inference: no kernel, no memory.
+  static var isView: Bool { get }
+  /// A one-op network for the coverage test (nil only for `input` and `parameter`).
+  static var example: OpExample? { get }
 }
 
 extension OpDefinition {
   public static func weights(inputs: [TensorType], attributes: Attributes) -> [WeightSpec] { [] }
+  public static func extraResults(inputs: [TensorType], attributes: Attributes) -> [ResultSpec] { [] }
+  public static func work(inputs: [TensorType], output: TensorType, attributes: Attributes) -> Double { 0 }
+  public static var isActivation: Bool { false }
+  public static var isView: Bool { false }
+}
+
+extension OpKind {
+  /// Flops and bytes of one node: the op's own work plus every operand, parameter and
+  /// result it moves through device memory.
+  public func cost(inputs: [TensorType], output: TensorType, attributes: Attributes) -> OpCost {
+    let def = definition
+    if isView || isHostProvided { return OpCost(flops: 0, bytes: 0) }
+    let weights = def.weights(inputs: inputs, attributes: attributes).reduce(0) { $0 + $1.shape.reduce(1, *) * 4 }
+    let extra = def.extraResults(inputs: inputs, attributes: attributes).reduce(0) { $0 + $1.type.bytes }
+    let bytes = inputs.reduce(0) { $0 + $1.bytes } + weights + output.bytes + 2 * extra
+    return OpCost(flops: def.work(inputs: inputs, output: output, attributes: attributes), bytes: Double(bytes))
+  }
+}
+
+extension Double {
+  /// Shortest spelling that reads back the same (1e-05, 0.3).
+  var formatted: String { self == rounded() && abs(self) < 1e15 ? String(Int(self)) : "\(self)" }
 }
 
 // MARK: - Helpers shared by the op files

@@ -1,11 +1,13 @@
-// The closed set of operators of the IR (DESIGN.md section 3). Each case maps to the one
-// file that defines it; `OpKind.allCases` is what the completeness test walks.
+// The closed set of operators of the IR (DESIGN.md section 3): each case names the one
+// file that defines it. `OpKind.allCases` is what the coverage test walks; everything
+// else about an op comes from its definition.
 
 public enum OpKind: String, CaseIterable, Hashable, Sendable {
-  case input
+  case input, parameter
   case conv2d, maxpool2d, avgpool2d, dense
   case flatten, reshape
-  case relu, sigmoid, tanh, softmax
+  case relu, sigmoid, tanh, leakyRelu = "leaky_relu", softmax
+  case batchnorm, dropout
   case add, concat
   case squash, length
   case primaryCaps = "primary_caps"
@@ -14,6 +16,7 @@ public enum OpKind: String, CaseIterable, Hashable, Sendable {
   public var definition: any OpDefinition.Type {
     switch self {
     case .input: InputOp.self
+    case .parameter: ParameterOp.self
     case .conv2d: Conv2DOp.self
     case .maxpool2d: MaxPool2DOp.self
     case .avgpool2d: AvgPool2DOp.self
@@ -23,7 +26,10 @@ public enum OpKind: String, CaseIterable, Hashable, Sendable {
     case .relu: ReluOp.self
     case .sigmoid: SigmoidOp.self
     case .tanh: TanhOp.self
+    case .leakyRelu: LeakyReluOp.self
     case .softmax: SoftmaxOp.self
+    case .batchnorm: BatchNormOp.self
+    case .dropout: DropoutOp.self
     case .add: AddOp.self
     case .concat: ConcatOp.self
     case .squash: SquashOp.self
@@ -33,16 +39,17 @@ public enum OpKind: String, CaseIterable, Hashable, Sendable {
     }
   }
 
-  /// Ops a user may write in source (`input` is a statement, not an op call).
-  public static var callable: [OpKind] { allCases.filter { $0 != .input } }
+  /// Ops a user may write in source (`input` is a statement; parameters come from ops).
+  public static var callable: [OpKind] { allCases.filter { !$0.isHostProvided } }
+
+  /// Values the host provides rather than a kernel computes: graph inputs and parameters.
+  public var isHostProvided: Bool { self == .input || self == .parameter }
 
   /// Ops that only reinterpret their operand's buffer (a view, no kernel).
-  public var isView: Bool { self == .flatten || self == .reshape }
+  public var isView: Bool { definition.isView }
 
-  /// Elementwise activation ops and the activation each computes.
-  public var activation: Activation? {
-    switch self { case .relu: .relu; case .sigmoid: .sigmoid; case .tanh: .tanh; default: nil }
-  }
+  /// The activation ops, usable as `act=` on conv2d and dense.
+  public static var activations: [OpKind] { allCases.filter { $0.definition.isActivation } }
 }
 
 /// A graph input. Not callable from source; its type comes from the `input` statement.
@@ -51,6 +58,7 @@ public enum InputOp: OpDefinition {
   public static let summary = "a graph input"
   public static let arity = Arity.exactly(0)
   public static let parameters: [ParamSpec] = []
+  public static let example: OpExample? = nil
   public static func infer(_ inputs: [TensorType], _ a: inout Attributes) throws(OpError) -> TensorType {
     throw OpError("an input node's type comes from its input statement")
   }

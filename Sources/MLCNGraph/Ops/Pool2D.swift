@@ -17,12 +17,16 @@ enum Pool2D {
     try requireRank(x, 4, "an NCHW image")
     if a["stride"] == nil { a["stride"] = a["kernel"] }
     let k = a.ints("kernel"), p = a.ints("padding")
-    // As in PyTorch: a window must always hold at least one real cell.
-    guard p[0] * 2 <= k[0] && p[1] * 2 <= k[1] else {
-      throw OpError("padding \(p[0])x\(p[1]) must be at most half the kernel \(k[0])x\(k[1])", parameter: "padding")
+    // As ONNX allows: up to kernel - 1, so every window holds at least one real cell.
+    guard p[0] < k[0] && p[1] < k[1] else {
+      throw OpError("padding \(p[0])x\(p[1]) must be smaller than the kernel \(k[0])x\(k[1])", parameter: "padding")
     }
     let (h, w) = try windowOutput(x, &a, sameAllowed: false)
     return TensorType([x.shape[0], x.shape[1], h, w])
+  }
+
+  static func work(output: TensorType, attributes a: Attributes) -> Double {
+    Double(output.count * a.ints("kernel").reduce(1, *))
   }
 }
 
@@ -31,8 +35,12 @@ public enum MaxPool2DOp: OpDefinition {
   public static let summary = "2-D max pooling"
   public static let arity = Arity.exactly(1)
   public static let parameters = Pool2D.parameters
+  public static let example: OpExample? = OpExample("[N, 2, 7, 7]", "y = maxpool2d(x, kernel=3, stride=2, padding=2)")
   public static func infer(_ inputs: [TensorType], _ a: inout Attributes) throws(OpError) -> TensorType {
     try Pool2D.infer(inputs, &a)
+  }
+  public static func work(inputs: [TensorType], output: TensorType, attributes a: Attributes) -> Double {
+    Pool2D.work(output: output, attributes: a)
   }
 }
 
@@ -41,7 +49,11 @@ public enum AvgPool2DOp: OpDefinition {
   public static let summary = "2-D average pooling over in-bounds cells"
   public static let arity = Arity.exactly(1)
   public static let parameters = Pool2D.parameters
+  public static let example: OpExample? = OpExample("[N, 2, 7, 7]", "y = avgpool2d(x, kernel=[3, 2], stride=[2, 1], padding=[2, 1])")
   public static func infer(_ inputs: [TensorType], _ a: inout Attributes) throws(OpError) -> TensorType {
     try Pool2D.infer(inputs, &a)
+  }
+  public static func work(inputs: [TensorType], output: TensorType, attributes a: Attributes) -> Double {
+    Pool2D.work(output: output, attributes: a)
   }
 }

@@ -5,11 +5,15 @@
 //
 // reshape's shape excludes the batch axis; one -1 is inferred (resolved in the IR).
 
+import MLCNBase
+
 public enum FlattenOp: OpDefinition {
   public static let kind = OpKind.flatten
   public static let summary = "[N, ...] -> [N, prod(...)]"
   public static let arity = Arity.exactly(1)
   public static let parameters: [ParamSpec] = []
+  public static let isView = true
+  public static let example: OpExample? = OpExample("[N, 2, 3, 4]", "a = relu(x)\ny = flatten(a)")
   public static func infer(_ inputs: [TensorType], _ a: inout Attributes) throws(OpError) -> TensorType {
     let x = inputs[0]
     guard x.rank >= 1 else { throw OpError("expects a tensor with a batch axis", operand: 0) }
@@ -22,6 +26,8 @@ public enum ReshapeOp: OpDefinition {
   public static let summary = "new shape for the same elements (batch axis kept)"
   public static let arity = Arity.exactly(1)
   public static let parameters = [ParamSpec("shape", .shape)]
+  public static let isView = true
+  public static let example: OpExample? = OpExample("[N, 2, 3, 4]", "a = tanh(x)\ny = reshape(a, shape=[4, -1])")
 
   public static func infer(_ inputs: [TensorType], _ a: inout Attributes) throws(OpError) -> TensorType {
     let x = inputs[0]

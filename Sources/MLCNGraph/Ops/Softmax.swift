@@ -9,6 +9,10 @@ public enum SoftmaxOp: OpDefinition {
   public static let summary = "softmax along an axis (default the last)"
   public static let arity = Arity.exactly(1)
   public static let parameters = [ParamSpec("axis", .axis, default: .int(-1))]
+  public static let example: OpExample? = OpExample("[N, 3, 5]", "y = softmax(x, axis=1)")
+  public static func work(inputs: [TensorType], output: TensorType, attributes a: Attributes) -> Double {
+    5 * Double(output.count)
+  }
   public static func infer(_ inputs: [TensorType], _ a: inout Attributes) throws(OpError) -> TensorType {
     a["axis"] = .int(try canonicalAxis(a.int("axis"), rank: inputs[0].rank))
     return inputs[0]

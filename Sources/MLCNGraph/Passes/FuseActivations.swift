@@ -1,10 +1,11 @@
-// fuse-activations: folds relu/sigmoid/tanh into the conv2d or dense that feeds it, so
-// the activation costs no extra kernel or memory round trip.
+// fuse-activations: folds an activation (relu, sigmoid, tanh, leaky_relu with its default
+// alpha) into the conv2d or dense that feeds it, so the activation costs no extra kernel
+// or memory round trip.
 //
 // Algorithm:
-//  1. For each activation node A whose operand P is a conv2d/dense with act=none,
-//     read by A alone and not itself a graph output:
-//  2. set P's act to A's, give P A's value name (P keeps its weight names),
+//  1. For each activation node A with default attributes whose operand P is a
+//     conv2d/dense with act=none, read by A alone and not itself a graph output:
+//  2. set P's act to A's, give P A's value name (P's parameters keep their names),
 //  3. drop A and let every reader of A read P.
 
 public struct FuseActivations: Pass {
@@ -18,11 +19,12 @@ public struct FuseActivations: Pass {
     var replace: [ValueID: ValueID] = [:]
     for id in g.ids {
       let a = g[id]
-      guard let act = a.op.activation, let p = a.inputs.first else { continue }
+      guard a.op.definition.isActivation, let p = a.inputs.first, p.result == 0 else { continue }
+      let defaults = a.op.definition.parameters.allSatisfy { a.attributes[$0.name] == $0.defaultValue }
       let producer = g[p]
-      guard producer.op == .conv2d || producer.op == .dense, producer.attributes.activation == .none,
+      guard defaults, producer.op == .conv2d || producer.op == .dense, producer.attributes.activation == nil,
             users[p.index].count == 1, !outputs.contains(p), keep[p.index] else { continue }
-      g[p].attributes["act"] = .string(act.rawValue)
+      g[p].attributes["act"] = .string(a.op.rawValue)
       g[p].name = a.name
       g[p].lane = producer.lane ?? a.lane
       keep[id.index] = false

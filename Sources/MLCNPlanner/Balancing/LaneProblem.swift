@@ -9,6 +9,7 @@
 // balanced together as one set; sets that follow one another are balanced in turn.
 
 import Foundation
+import MLCNBase
 import MLCNGraph
 
 struct LaneProblem {
@@ -46,7 +47,7 @@ struct LaneProblem {
         let lane = lanes[l]
         let members = Set(lane.map(\.index))
         shared.formUnion(lane.flatMap { graph[$0].inputs }.filter {
-          !members.contains($0.index) && graph[graph.root($0)].op != .input
+          !members.contains($0.index) && !graph[graph.root($0)].op.isHostProvided
         })
         let outBytes = lane.filter { v in
           users[v.index].contains { !members.contains($0.index) } || graph.outputs.contains { $0.value == v }
@@ -55,7 +56,7 @@ struct LaneProblem {
           lane.reduce(0.0) { $0 + times.seconds($1, in: graph, device: d) }
             + outBytes.reduce(0.0) { $0 + machine.transferSeconds($1, from: d, to: main) }
         }
-        memory[l] = lane.reduce(0) { $0 + CostModel.memoryBytes(of: $1, in: graph) }
+        memory[l] = lane.reduce(0) { $0 + MemoryModel.nodeBytes($1, in: graph, on: machine.devices[main], kernels: times.kernels) }
       }
       setup.append(machine.devices.indices.map { d in
         shared.reduce(0.0) { $0 + machine.transferSeconds(graph.type(of: $1).bytes, from: main, to: d) }
@@ -100,7 +101,9 @@ struct LaneProblem {
   func baseMemory() -> [Int] {
     let inLanes = Set(analysis.lanes.flatMap { $0.map(\.index) })
     var used = Array(repeating: 0, count: devices.count)
-    for id in graph.ids where !inLanes.contains(id.index) { used[main] += CostModel.memoryBytes(of: id, in: graph) }
+    for id in graph.ids where !inLanes.contains(id.index) {
+      used[main] += MemoryModel.nodeBytes(id, in: graph, on: devices[main], kernels: times.kernels)
+    }
     return used
   }
 
@@ -122,7 +125,8 @@ struct LaneProblem {
     let free = devices.indices.map { d in "\(devices[d].name) \(ByteCount.format(devices[d].memoryBytes - used[d])) free" }
     let fitsEmpty = devices.contains { memory[l] <= $0.memoryBytes }
     let why = fitsEmpty ? "no device has that much left once the other lanes are placed" : "that is more than any device has"
-    return PlanError("lane '\(name)' (\(lane.count) ops from '\(graph[lane[0]].name)') needs \(ByteCount.format(memory[l])): \(why) (\(free.joined(separator: ", "))); use a smaller --batch or devices with more memory")
+    let ops = lane.filter { !graph[$0].op.isHostProvided }
+    return PlanError("lane '\(name)' (\(ops.count) ops from '\(graph[ops.first ?? lane[0]].name)') needs \(ByteCount.format(memory[l])): \(why) (\(free.joined(separator: ", "))); use a smaller --batch or devices with more memory")
   }
 
   /// A device per node from a device per lane.
@@ -151,10 +155,3 @@ extension LaneProblem {
   }
 }
 
-enum ByteCount {
-  static func format(_ b: Int) -> String {
-    b >= 1 << 30 ? String(format: "%.2f GiB", Double(b) / Double(1 << 30))
-      : b >= 1 << 20 ? String(format: "%.1f MiB", Double(b) / Double(1 << 20))
-      : b >= 1 << 10 ? String(format: "%.1f KiB", Double(b) / Double(1 << 10)) : "\(b) B"
-  }
-}

@@ -3,6 +3,7 @@
 // per device (lanes, ops, predicted busy time, memory).
 
 import Foundation
+import MLCNBase
 import MLCNGraph
 
 public struct PlanReport: Sendable {
@@ -11,6 +12,7 @@ public struct PlanReport: Sendable {
   public let schedule: Schedule
   public let machine: Machine
   public let placement: [Int]
+  let times: TimeModel
 
   public init(graph: Graph, plan: Plan, times: TimeModel) throws(PlanError) {
     let names = times.machine.devices.map(\.name)
@@ -22,6 +24,7 @@ public struct PlanReport: Sendable {
     self.graph = graph
     self.plan = plan
     self.machine = times.machine
+    self.times = times
     self.schedule = Simulator.run(graph, placement: placement, times: times)
   }
 
@@ -39,7 +42,7 @@ public struct PlanReport: Sendable {
     out += "  labelloc=t; rankdir=TB; compound=true;\n  node [shape=box, style=rounded, fontsize=10];\n"
     for id in graph.inputs { out += "  \(q(graph[id].name)) [shape=ellipse, label=\(q("\(graph[id].name)\n\(graph[id].type)"))];\n" }
     for (d, dev) in machine.devices.enumerated() {
-      let members = graph.ids.filter { graph[$0].op != .input && schedule.home[$0.index] == d }
+      let members = graph.ids.filter { !graph[$0].op.isHostProvided && schedule.home[$0.index] == d }
       guard !members.isEmpty else { continue }
       out += "  subgraph \(q("cluster_\(d)")) {\n"
       out += "    label=\(q("\(dev.name) (\(dev.kind.rawValue)), busy \(Self.ms(schedule.busy[d]))")); style=filled; color=\(["lightblue", "lightyellow", "palegreen", "mistyrose", "lavender", "wheat"][d % 6]);\n"
@@ -51,8 +54,8 @@ public struct PlanReport: Sendable {
       out += "  }\n"
     }
     let moved = Dictionary(schedule.transfers.map { (("\($0.value.index)>\($0.to)"), $0) }, uniquingKeysWith: { a, _ in a })
-    for id in graph.ids {
-      for operand in Set(graph[id].inputs) {
+    for id in graph.ids where graph[id].op != .parameter {
+      for operand in Set(graph.operands(of: id)) {
         let from = schedule.home[operand.index], to = schedule.home[id.index]
         if graph[id].op != .input, from != to || graph[operand].op == .input,
            let t = moved["\(operand.index)>\(to)"] {
@@ -78,12 +81,9 @@ public struct PlanReport: Sendable {
       }
       return m
     }()
-    var memory = Array(repeating: 0, count: machine.devices.count)
+    let memory = MemoryModel.bytesPerDevice(graph, placement: placement, devices: machine.devices, kernels: times.kernels)
     var ops = Array(repeating: 0, count: machine.devices.count)
-    for id in graph.ids where graph[id].op != .input {
-      memory[schedule.home[id.index]] += CostModel.memoryBytes(of: id, in: graph)
-      ops[schedule.home[id.index]] += 1
-    }
+    for id in graph.ids where !graph[id].op.isHostProvided { ops[schedule.home[id.index]] += 1 }
     var rows = [["device", "type", "lanes", "ops", "predicted busy", "memory"]]
     for (d, dev) in machine.devices.enumerated() {
       let lanes = lanesOn[d].map { $0.count > 6 ? $0.prefix(6).joined(separator: ",") + ",... (\($0.count))" : $0.joined(separator: ",") } ?? "-"

@@ -39,8 +39,9 @@ public struct LaneAnalysis: Hashable, Sendable {
   /// The top-level lanes of every top-level group, in order.
   public var lanes: [[ValueID]] { groups.flatMap(\.lanes) }
 
-  /// Lanes as op names (lane prefix included), as plan JSON lists them.
-  public func names(in g: Graph) -> [[String]] { lanes.map { $0.map { g[$0].name } } }
+  /// Lanes as op names (lane prefix included), as plan JSON lists them; parameters are
+  /// not ops and are left out.
+  public func names(in g: Graph) -> [[String]] { lanes.map { $0.filter { !g[$0].op.isHostProvided }.map { g[$0].name } } }
 
   /// How deep lanes nest (1: lanes without lanes inside).
   public var nestingDepth: Int {
@@ -83,7 +84,7 @@ public enum LaneDetection {
           changed = true
         }
       }
-      let lanes = components.map { $0.sorted().map(ValueID.init) }.sorted { $0[0] < $1[0] }
+      let lanes = components.map { $0.sorted().map { ValueID($0) } }.sorted { $0[0] < $1[0] }
       // 6. One group per set of lanes.
       if found.contains(where: { $0.lanes == lanes }) { continue }
       found.append(LaneGroup(fork: fork.count == 1 ? ValueID(fork[0]) : nil, join: j == pd.sink ? nil : ValueID(j),

@@ -3,7 +3,7 @@
 
 import COpenCL
 import Foundation
-import MLCNPlanner
+import MLCNBase
 
 /// One OpenCL device with its platform and the properties mlcnc reads.
 public struct CLDevice: @unchecked Sendable, Hashable {
@@ -44,9 +44,10 @@ public struct CLDevice: @unchecked Sendable, Hashable {
     }
   }
 
-  public var descriptor: DeviceDescriptor {
+  /// The planner's view of this device, with its memory bandwidth as measured by `DeviceProbe`.
+  public func descriptor(bandwidthGBs: Double) -> DeviceDescriptor {
     DeviceDescriptor(name: name, kind: type, gflops: peakGFLOPS,
-                     bandwidthGBs: type == .cpu ? 20 : 300, memoryBytes: globalMemoryBytes,
+                     bandwidthGBs: bandwidthGBs, memoryBytes: globalMemoryBytes,
                      computeUnits: computeUnits, maxWorkGroupSize: maxWorkGroupSize,
                      localMemoryBytes: localMemoryBytes, identity: compilerIdentity)
   }
@@ -176,22 +177,6 @@ public enum CLDevices {
     var buf = [CChar](repeating: 0, count: size + 1)
     _ = get(size, &buf, nil)
     return String(cString: buf).trimmingCharacters(in: .whitespaces)
-  }
-}
-
-extension Machine {
-  /// The real machine made of `devices`: devices of one platform share a context and copy
-  /// device to device; across platforms data is staged through the host.
-  public init(devices: [CLDevice]) {
-    var links: [Set<String>: LinkModel] = [:]
-    for a in devices {
-      for b in devices where a.name < b.name {
-        links[[a.name, b.name]] = a.platform == b.platform
-          ? LinkModel(bandwidthGBs: 10, latencySeconds: 20e-6)
-          : LinkModel(bandwidthGBs: 5, latencySeconds: 50e-6)
-      }
-    }
-    self.init(devices: devices.map(\.descriptor), links: links)
   }
 }
 

@@ -29,7 +29,7 @@ struct Check: ParsableCommand {
     }
     try reportingErrors {
       let g = try Compiler.graph(path: network, options: CompileOptions(batch: 1))
-      let ops = g.nodes.filter { $0.op != .input }.count
+      let ops = g.nodes.filter { !$0.op.isHostProvided }.count
       if json {
         printJSON(["file": network, "network": g.name, "ok": true, "ops": ops, "inputs": g.inputs.count,
                    "outputs": g.outputs.map(\.name), "lanes": g.declaredLanes, "weights": g.weights().count])

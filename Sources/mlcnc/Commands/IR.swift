@@ -39,16 +39,20 @@ struct IR: ParsableCommand {
           case .ints(let l): attrs[k] = l
           case .string(let s): attrs[k] = s
           case .bool(let b): attrs[k] = b
+          case .float(let f): attrs[k] = f
           }
         }
-        var o: [String: Any] = ["name": n.name, "op": n.op.rawValue, "inputs": n.inputs.map { g[$0].name },
-                                "shape": n.type.shape, "attributes": attrs, "weights": n.weightPrefix,
+        var o: [String: Any] = ["name": n.name, "op": n.op.rawValue, "inputs": n.inputs.map { g.name(of: $0) },
+                                "shape": n.type.shape, "dtype": n.type.dtype.rawValue, "attributes": attrs,
                                 "line": n.location.line]
+        if !n.extraResults.isEmpty {
+          o["extra_results"] = n.extraResults.map { ["name": "\(n.name).\($0.suffix)", "shape": $0.type.shape] as [String: Any] }
+        }
         if let lane = n.lane { o["lane"] = lane }
         return o
       }
       printJSON(["network": g.name, "batch": g.batch, "nodes": nodes, "lanes": g.declaredLanes,
-                 "outputs": g.outputs.map { ["name": $0.name, "value": g[$0.value].name] }])
+                 "outputs": g.outputs.map { ["name": $0.name, "value": g.name(of: $0.value)] }])
     }
   }
 }

@@ -3,6 +3,8 @@
 
 import ArgumentParser
 import Foundation
+import MLCNBase
+import MLCNCodegen
 import MLCNDriver
 import MLCNFrontend
 import MLCNGraph
@@ -38,8 +40,8 @@ struct PlanCommand: ParsableCommand {
   func run() throws {
     try reportingErrors {
       let source = network.hasSuffix(".mlcn") ? try SourceFile.load(path: network) : try Model(package: network).source
-      let graph = try Compiler.graph(source, options: CompileOptions(batch: batch))
-      let times = try machine.map { TimeModel(machine: try Machine.load($0)) } ?? realTarget(devices).times
+      let graph = try Pipeline.ir(source, batch: batch)
+      let times = try machine.map { TimeModel(machine: try Machine.load($0), kernels: Codegen.reporter()) } ?? realTarget(devices).times
       let plan = try Planner.plan(graph, PlanRequest(strategy: strategy, times: times, seed: seed))
       let report = try PlanReport(graph: graph, plan: plan, times: times)
       if let jsonPath {

@@ -39,8 +39,11 @@ struct Run: ParsableCommand {
   func run() throws {
     try reportingErrors {
       var model = try loadModel()
-      let declared = try Compiler.graph(model.source, options: CompileOptions(batch: model.compiledBatch))
-      let inputNames = declared.inputs.map { declared[$0].name }
+      // The input names come from the source itself: the graph is lowered once, for the
+      // batch the inputs hold.
+      let inputNames = try Parser.parse(model.source).statements.compactMap { stmt -> String? in
+        if case .input(let name, _, _) = stmt { name.text } else { nil }
+      }
       var tensors: [String: HostTensor] = [:]
       var files: [String: String] = [:]
       for (name, path) in try namedPaths(inputs, names: inputNames, what: "input") {
@@ -50,7 +53,7 @@ struct Run: ParsableCommand {
       for name in inputNames where tensors[name] == nil { throw ValidationError("missing --input \(name)=FILE.npy") }
       let batch = tensors[inputNames[0]]!.shape.first ?? 0
       guard batch >= 1 else { throw RuntimeError("\(files[inputNames[0]]!): input has no batch dimension") }
-      let graph = try Compiler.graph(model.source, options: CompileOptions(batch: batch))
+      let graph = try Pipeline.ir(model.source, batch: batch)
       for id in graph.inputs {
         let n = graph[id], t = tensors[n.name]!
         guard t.shape == n.type.shape else {
@@ -63,23 +66,20 @@ struct Run: ParsableCommand {
       let explicit = try plan.map { path in try Plan.decode(try readPlanFile(path), file: path) }
       let thePlan = try model.plan(for: graph, times: times, strategy: deviceOptions.strategy, seed: weightOptions.seed,
                                    explicit: explicit)
-      let used = try thePlan.devices.map { name in
-        guard let d = devices.first(where: { $0.name == name }) else {
-          throw PlanError("the plan uses device '\(name)', which is not among the selected devices (\(devices.map(\.name).joined(separator: ", ")))")
-        }
-        return d
-      }
-      let placement = try thePlan.placement(for: graph)
+      let program = try Pipeline.kernels(graph, plan: thePlan, machine: times.machine)
       // A .mlcn gets its weights only now, once its inputs and a plan that fits are known.
-      if network.hasSuffix(".mlcn") { (model.weights, model.weightsOrigin) = try weightsFor(declared, weightOptions) }
-      try Weights.validate(model.weights, for: graph, file: model.weightsOrigin)
+      if network.hasSuffix(".mlcn") || weightOptions.weights != nil {
+        (model.weights, model.weightsOrigin) = try weightsFor(graph, weightOptions)
+      }
 
       let setupStart = Date()
       let cache = ProgramCache(directory: Caches.kernels)
       if isatty(STDERR_FILENO) != 0 {
         cache.onCompile = { file, device in printError("compiling \(file) for device \(device) (cached for later runs)...") }
       }
-      let executor = try Executor(graph: graph, placement: placement, devices: used, weights: model.weights, programs: cache)
+      let executor = try Pipeline.executable(program, graph: graph, devices: devices, weights: model.weights,
+                                             weightsOrigin: model.weightsOrigin, programs: cache)
+      let used = executor.devices
       let setupSeconds = Date().timeIntervalSince(setupStart)
 
       var start = Date()
@@ -129,12 +129,7 @@ struct Run: ParsableCommand {
       return Model(source: try SourceFile.load(path: network), weights: [:], weightsOrigin: "", compiledBatch: 1,
                    strategy: deviceOptions.strategy ?? .auto, devices: nil, plan: nil)
     }
-    var model = try Model(package: network)
-    if weightOptions.weights != nil {
-      let g = try Compiler.graph(model.source, options: CompileOptions(batch: model.compiledBatch))
-      (model.weights, model.weightsOrigin) = try weightsFor(g, weightOptions)
-    }
-    return model
+    return try Model(package: network)
   }
 
   /// The package's devices when they exist here; otherwise the default device, with a note.

@@ -44,26 +44,26 @@ public struct Machine: Sendable {
 
   /// Index of the device best suited to run the ops outside lanes: the fastest.
   public var mainDevice: Int {
-    devices.indices.max { devices[$0].gflops * (devices[$0].efficiency ?? CostModel.efficiency(devices[$0].kind))
-      < devices[$1].gflops * (devices[$1].efficiency ?? CostModel.efficiency(devices[$1].kind)) } ?? 0
+    devices.indices.max { devices[$0].effectiveGFLOPS
+      < devices[$1].effectiveGFLOPS } ?? 0
   }
 
   // MARK: - Machine files
 
-  public static func load(_ path: String) throws(PlanError) -> Machine {
-    guard let data = FileManager.default.contents(atPath: path) else { throw PlanError("\(path): cannot read machine file") }
+  public static func load(_ path: String) throws(MachineError) -> Machine {
+    guard let data = FileManager.default.contents(atPath: path) else { throw MachineError("\(path): cannot read machine file") }
     return try decode(data, file: path)
   }
 
-  public static func decode(_ data: Data, file: String) throws(PlanError) -> Machine {
-    func bad(_ m: String) -> PlanError { PlanError("\(file): \(m)") }
+  public static func decode(_ data: Data, file: String) throws(MachineError) -> Machine {
+    func bad(_ m: String) -> MachineError { MachineError("\(file): \(m)") }
     guard let json = try? JSONSerialization.jsonObject(with: data), let root = json as? [String: Any] else {
       throw bad("not a JSON object")
     }
     guard let list = root["devices"] as? [[String: Any]], !list.isEmpty else {
       throw bad("needs a non-empty \"devices\" list")
     }
-    func number(_ o: [String: Any], _ key: String, _ what: String, required: Bool = true) throws(PlanError) -> Double? {
+    func number(_ o: [String: Any], _ key: String, _ what: String, required: Bool = true) throws(MachineError) -> Double? {
       guard let v = o[key] else {
         if required { throw bad("\(what) lacks \"\(key)\"") }
         return nil
@@ -89,7 +89,7 @@ public struct Machine: Sendable {
         launchOverheadSeconds: try number(d, "launch_overhead_us", what, required: false).map { $0 * 1e-6 },
         efficiency: try number(d, "efficiency", what, required: false)))
     }
-    func linkModel(_ o: [String: Any], _ what: String) throws(PlanError) -> LinkModel {
+    func linkModel(_ o: [String: Any], _ what: String) throws(MachineError) -> LinkModel {
       LinkModel(bandwidthGBs: try number(o, "bandwidth_gbs", what)!, latencySeconds: (try number(o, "latency_us", what)!) * 1e-6)
     }
     var machine = Machine(devices: devices)
@@ -106,4 +106,11 @@ public struct Machine: Sendable {
     }
     return machine
   }
+}
+
+/// A machine file that cannot be read, with the file named in the message.
+public struct MachineError: Error, Sendable, CustomStringConvertible {
+  public var message: String
+  public init(_ message: String) { self.message = message }
+  public var description: String { "error: \(message)" }
 }

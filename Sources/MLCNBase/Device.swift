@@ -1,8 +1,15 @@
-// What the planner and codegen know about a device: real ones are described by the
-// runtime's OpenCL queries, virtual ones by a machine file. Nothing here touches OpenCL.
+// What the planner and codegen know about a device: real ones are described by OpenCL
+// queries and measurements (the runtime's device probe), virtual ones by a machine file.
+// Nothing here touches OpenCL.
 
 public enum DeviceKind: String, Codable, Hashable, Sendable, CaseIterable {
   case cpu, gpu, accelerator
+
+  /// Fraction of peak our kernels reach on such a device when nothing better is known
+  /// (calibrated on PoCL and GPUs).
+  public var defaultEfficiency: Double {
+    switch self { case .cpu: 0.25; case .gpu: 0.3; case .accelerator: 0.2 }
+  }
 }
 
 public struct DeviceDescriptor: Codable, Hashable, Sendable {
@@ -39,4 +46,7 @@ public struct DeviceDescriptor: Codable, Hashable, Sendable {
     self.efficiency = efficiency
     self.identity = identity
   }
+
+  /// Peak throughput our kernels are expected to reach.
+  public var effectiveGFLOPS: Double { gflops * (efficiency ?? kind.defaultEfficiency) }
 }

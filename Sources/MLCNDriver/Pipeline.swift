@@ -1,0 +1,94 @@
+// The compile pipeline, one stage per step of DESIGN.md section 1, each producing an
+// artifact that can be written out (`mlcnc compile --emit ir|plan|kernels`):
+//
+//   source --ir--> Graph --plan--> Plan --kernels--> KernelProgram --executable--> Executor
+//
+// The graph is lowered once per batch size; every later stage reads that one graph.
+
+import Foundation
+import MLCNBase
+import MLCNCodegen
+import MLCNFormats
+import MLCNFrontend
+import MLCNGraph
+import MLCNPlanner
+import MLCNRuntime
+
+public enum Pipeline {
+  /// The machine of real devices as the planner sees it: OpenCL's properties, measured
+  /// bandwidths and links (cached in `facts`), measured op times (from `times`), and
+  /// codegen's report of each op's launches and memory.
+  public static func target(_ devices: [CLDevice], facts: URL?, times: URL?,
+                            codegen: CodegenOptions = CodegenOptions()) -> TimeModel {
+    let machine = (try? DeviceProbe.machine(devices, file: facts))
+      ?? Machine(devices: devices.map { $0.descriptor(bandwidthGBs: $0.type == .cpu ? 10 : 100) })
+    return TimeModel(machine: machine, measured: TimingStore.load(times), kernels: Codegen.reporter(codegen))
+  }
+
+  /// Stage 1: source to verified, optimised IR for one batch size.
+  public static func ir(_ source: SourceFile, batch: Int) throws -> Graph {
+    try Compiler.graph(source, options: CompileOptions(batch: batch))
+  }
+
+  /// Stage 3: the kernel program of a planned graph, for the plan's devices (in the
+  /// plan's order, described by `machine`).
+  public static func kernels(_ graph: Graph, plan: Plan, machine: Machine,
+                             options: CodegenOptions = CodegenOptions()) throws -> KernelProgram {
+    let placement = try plan.placement(for: graph)
+    let devices = try plan.devices.map { name throws(PlanError) in
+      guard let d = machine.devices.first(where: { $0.name == name }) else {
+        throw PlanError("the plan uses device '\(name)', which is not among the devices (\(machine.devices.map(\.name).joined(separator: ", ")))")
+      }
+      return d
+    }
+    return KernelProgram.build(graph, placement: placement, devices: devices, options: options)
+  }
+
+  /// Stage 4: the program instantiated on real devices, with the weights uploaded.
+  public static func executable(_ program: KernelProgram, graph: Graph, devices: [CLDevice],
+                                weights: [String: HostTensor], weightsOrigin: String,
+                                programs: ProgramCache) throws -> Executor {
+    try Weights.validate(weights, for: graph, file: weightsOrigin)
+    let used = try program.devices.map { d in
+      guard let dev = devices.first(where: { $0.name == d.name }) else {
+        throw PlanError("the plan uses device '\(d.name)', which is not among the selected devices (\(devices.map(\.name).joined(separator: ", ")))")
+      }
+      return dev
+    }
+    return try Executor(program: program, graph: graph, devices: used, parameters: Weights.bind(weights, to: graph),
+                        programs: programs)
+  }
+}
+
+extension KernelProgram {
+  /// The specialised OpenCL C of every program, per device: each program's `-D` options
+  /// as `#define` lines in front of its source, then which steps run it.
+  public func listing() -> String {
+    var out = ""
+    for (d, device) in devices.enumerated() {
+      let mine = steps.filter { $0.device == d }
+      guard !mine.isEmpty else { continue }
+      out += "// ===== device \(device.name) (\(device.kind.rawValue)): \(mine.count) steps, \(ByteCount.format(bytesPerDevice[d])) of buffers\n"
+      var seen: [ProgramSource] = []
+      for step in mine {
+        switch step.action {
+        case .launch(let program, let kernel, _, let global, _):
+          out += "// step: op '\(step.node)' kernel \(kernel) global \(global)\n"
+          if !seen.contains(program) { seen.append(program) }
+        case .gemm(let m, let n, let k, _, _, _): out += "// step: op '\(step.node)' gemm \(m)x\(n)x\(k) (CLBlast)\n"
+        case .copy(_, _, let bytes): out += "// step: \(step.label) of '\(step.node)', \(ByteCount.format(bytes))\n"
+        }
+      }
+      for program in seen {
+        out += "\n// ----- \(program.file) for device \(device.name)\n"
+        for option in program.options where option.hasPrefix("-D") {
+          let body = option.dropFirst(2)
+          let parts = body.split(separator: "=", maxSplits: 1)
+          out += "#define \(parts[0]) \(parts.count > 1 ? String(parts[1]) : "1")\n"
+        }
+        out += program.text + "\n"
+      }
+    }
+    return out
+  }
+}

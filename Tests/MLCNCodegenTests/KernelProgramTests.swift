@@ -1,0 +1,100 @@
+// The kernel program, checked without a device: buffers, parameters, copies and steps of
+// placed graphs, and the one memory model (the planner's figure is the program's bytes).
+
+import Foundation
+import Testing
+import MLCNBase
+import MLCNCodegen
+import MLCNFrontend
+import MLCNGraph
+import MLCNPlanner
+
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+func graph(_ file: String, batch: Int = 2) throws -> Graph {
+  var g = try Lowering.lower(source: SourceFile.load(path: root.appending(path: "graphs/\(file)").path), batch: batch)
+  try PassPipeline.standard.run(&g)
+  return g
+}
+
+func lower(_ text: String, batch: Int = 2) throws -> Graph {
+  var g = try Lowering.lower(source: SourceFile(path: "t.mlcn", text: text), batch: batch)
+  try PassPipeline.standard.run(&g)
+  return g
+}
+
+let cpus = [DeviceDescriptor(name: "a", kind: .cpu, gflops: 100, bandwidthGBs: 20, memoryBytes: 8 << 30),
+            DeviceDescriptor(name: "b", kind: .cpu, gflops: 100, bandwidthGBs: 20, memoryBytes: 8 << 30)]
+
+@Test(arguments: ["lenet.mlcn", "capsnet.mlcn", "mlcn4.mlcn", "mlcn8.mlcn", "mlcn_hetero.mlcn", "cifar_conv.mlcn"])
+func plannerMemoryEqualsTheProgramsBuffers(_ file: String) throws {
+  let g = try graph(file)
+  let kernels = Codegen.reporter()
+  for strategy in [Strategy.single, .lanes] {
+    let times = TimeModel(machine: Machine(devices: cpus), kernels: kernels)
+    let plan = try Planner.plan(g, PlanRequest(strategy: strategy, times: times))
+    let placement = try plan.placement(for: g)
+    let program = KernelProgram.build(g, placement: placement, devices: cpus)
+    let model = MemoryModel.bytesPerDevice(g, placement: placement, devices: cpus, kernels: kernels)
+    #expect(program.bytesPerDevice == model, "\(file) \(strategy)")
+    // One step per launch codegen reported, plus one per copy.
+    let launches = g.ids.reduce(0) { $0 + kernels.footprint(of: $1, in: g, on: cpus[placement[$1.index]]).launches }
+    let copies = program.steps.filter { if case .copy = $0.action { true } else { false } }.count
+    #expect(program.steps.count == launches + copies)
+    #expect(Set(program.parameters.map(\.value)) == Set(g.parameters), "every parameter is uploaded")
+  }
+}
+
+@Test func aConvReadsItsParametersPackedInFilterBlocks() throws {
+  let g = try lower("network t\ninput x: [N, 3, 8, 8]\na = conv2d(x, filters=6, kernel=3)\noutput a\n")
+  let program = KernelProgram.build(g, placement: Array(repeating: 0, count: g.nodes.count), devices: [cpus[0]])
+  // On a CPU, 6 filters are blocked by 4: the weight is padded to 8 filters.
+  let weight = try #require(program.buffers.first { $0.value == g.id(named: "a.weight") })
+  #expect(weight.role == .parameter(.filterBlocked(4)) && weight.bytes == 8 * 3 * 3 * 3 * 4)
+  let bias = try #require(program.buffers.first { $0.value == g.id(named: "a.bias") })
+  #expect(bias.role == .parameter(.plain) && bias.bytes == 6 * 4)
+  guard case .launch(let source, let kernel, let args, let global, _) = try #require(program.steps.first?.action) else {
+    Issue.record("expected a launch"); return
+  }
+  #expect(kernel == "conv2d" && source.file == "conv2d.cl" && global == [36, 2, 2])
+  #expect(source.options.contains("-DF=6") && source.options.contains("-DFT=4") && source.options.contains("-DACT_EXPR=v"))
+  let ids = args.compactMap { if case .buffer(let b) = $0 { program.buffers[b].value } else { nil } }
+  #expect(ids == [g.id(named: "x"), g.id(named: "a.weight"), g.id(named: "a.bias"), g.id(named: "a")])
+}
+
+@Test func capsuleIntermediatesAreValuesWithBuffers() throws {
+  let g = try lower("network t\ninput x: [N, 12, 4]\nc = capsule(x, caps=3, dim=5, routing=2)\noutput c\n")
+  let c = try #require(g.id(named: "c"))
+  #expect(g.name(of: ValueID(c.index, result: 1)) == "c.predictions" && g.type(of: ValueID(c.index, result: 1)).shape == [2, 12, 3, 5])
+  #expect(g.name(of: ValueID(c.index, result: 2)) == "c.couplings" && g.type(of: ValueID(c.index, result: 2)).shape == [2, 12, 3])
+  let program = KernelProgram.build(g, placement: Array(repeating: 0, count: g.nodes.count), devices: [cpus[0]])
+  #expect(program.buffers.contains { $0.value == ValueID(c.index, result: 1) && $0.bytes == 2 * 12 * 3 * 5 * 4 })
+  #expect(program.buffers.filter { $0.role == .scratch }.map(\.bytes) == [2 * 12 * 3 * 4], "only the logits are scratch")
+  // predict, then per iteration softmax and weighted sum, and agreement between iterations.
+  let kernels = program.steps.compactMap { if case .launch(_, let k, _, _, _) = $0.action { k } else { nil } }
+  #expect(kernels == ["caps_predict", "caps_softmax", "caps_weighted_sum", "caps_agree", "caps_softmax", "caps_weighted_sum"])
+}
+
+@Test func aValueReadOnAnotherDeviceIsCopiedOnce() throws {
+  let g = try lower("network t\ninput x: [N, 4]\na = dense(x, units=3)\nb = tanh(a)\nc = sigmoid(a)\nd = add(b, c)\noutput d\n")
+  // a on device 0; b, c, d on device 1: one copy of a, and x written to device 0 only.
+  var placement = Array(repeating: 1, count: g.nodes.count)
+  for name in ["x", "a.weight", "a.bias", "a"] { placement[g.id(named: name)!.index] = 0 }
+  let program = KernelProgram.build(g, placement: placement, devices: cpus)
+  let copies = program.steps.filter { if case .copy = $0.action { true } else { false } }
+  #expect(copies.count == 1 && copies[0].node == "a" && copies[0].device == 1)
+  #expect(program.inputs.count == 1 && program.buffers[program.inputs[0].buffer].device == 0)
+  #expect(program.bytesPerDevice == MemoryModel.bytesPerDevice(g, placement: placement, devices: cpus, kernels: Codegen.reporter()))
+  let reader = try #require(program.steps.first { $0.node == "b" })
+  #expect(reader.reads == [copies[0].writes[0]], "b reads the copy")
+}
+
+@Test func newOpsHaveKernelsOrAreViews() throws {
+  let g = try lower("network t\ninput x: [N, 3, 4, 5]\na = batchnorm(x, eps=0.001)\nb = leaky_relu(a, alpha=0.3)\nc = dropout(b, p=0.2)\ny = flatten(c)\noutput y\n")
+  let program = KernelProgram.build(g, placement: Array(repeating: 0, count: g.nodes.count), devices: [cpus[0]])
+  let launches = program.steps.compactMap { if case .launch(let p, let k, _, _, _) = $0.action { (p, k) } else { nil } }
+  #expect(launches.map(\.1) == ["batchnorm_infer", "map1"], "dropout and flatten are views")
+  #expect(launches[0].0.options.contains("-DEPS=0.001f"))
+  #expect(launches[1].0.options == ["-DEXPR1=(x>0.0f?x:0.3f*x)"])
+  #expect(program.parameters.count == 4, "weight, bias, running_mean, running_var")
+}
