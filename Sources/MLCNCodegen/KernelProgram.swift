@@ -80,12 +80,8 @@ extension KernelProgram {
                            options: CodegenOptions = CodegenOptions()) -> KernelProgram {
     var p = KernelProgram(devices: devices)
     // 1. Homes (as the planner's memory model counts them).
-    var home = placement
+    let home = graph.homes(placement: placement)
     let users = graph.users()
-    for id in graph.ids where graph[id].op.isHostProvided {
-      if let first = users[id.index].first { home[id.index] = placement[first.index] }
-    }
-    for id in graph.ids where graph[id].op.isView { home[id.index] = home[graph[id].inputs[0].index] }
     var bufferOf: [Key: Int] = [:]
     func add(_ b: Buffer) -> Int { p.buffers.append(b); return p.buffers.count - 1 }
 

@@ -75,6 +75,18 @@ public struct Graph: Hashable, Sendable {
     parameters.map { (self[$0].name, self[$0].type.shape) }
   }
 
+  /// The device each value lives on, given each node's device: a view's is its operand's;
+  /// a graph input or a parameter is written by the host where its first reader runs.
+  public func homes(placement: [Int]) -> [Int] {
+    var home = placement
+    let readers = users()
+    for id in ids where self[id].op.isHostProvided {
+      if let first = readers[id.index].first { home[id.index] = placement[first.index] }
+    }
+    for id in ids where self[id].op.isView { home[id.index] = home[self[id].inputs[0].index] }
+    return home
+  }
+
   /// Keeps the nodes for which `keep` is true, renumbering values. Kept nodes must only
   /// read kept nodes; `replace` maps a removed value to the one that stands for it.
   public func compacted(keeping keep: [Bool], replacing replace: [ValueID: ValueID] = [:]) -> Graph {

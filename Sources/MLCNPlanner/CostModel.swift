@@ -29,7 +29,7 @@ public enum MemoryModel {
   public static func bytesPerDevice(_ g: Graph, placement: [Int], devices: [DeviceDescriptor],
                                     kernels: any KernelReporter) -> [Int] {
     var used = Array(repeating: 0, count: devices.count)
-    let home = Homes.of(g, placement: placement)
+    let home = g.homes(placement: placement)
     var copies = Set<[Int]>()  // [value index, result, device]
     for id in g.ids {
       let n = g[id], d = home[id.index]
@@ -56,19 +56,5 @@ public enum MemoryModel {
     if n.op.isHostProvided || n.op.isView { return 0 }
     let f = kernels.footprint(of: id, in: g, on: device)
     return g.results(of: id).reduce(0) { $0 + g.type(of: $1).bytes } + f.scratchBytes + f.parameterBytes
-  }
-}
-
-/// Where each value lives: a node's device; a view's is its operand's; a graph input or a
-/// parameter is written by the host where its first reader runs.
-public enum Homes {
-  public static func of(_ g: Graph, placement: [Int]) -> [Int] {
-    var home = placement
-    let users = g.users()
-    for id in g.ids where g[id].op.isHostProvided {
-      if let first = users[id.index].first { home[id.index] = placement[first.index] }
-    }
-    for id in g.ids where g[id].op.isView { home[id.index] = home[g[id].inputs[0].index] }
-    return home
   }
 }

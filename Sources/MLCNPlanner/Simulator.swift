@@ -43,7 +43,7 @@ public enum Simulator {
     var linkFree: [Set<Int>: Double] = [:]
     var arrival: [Int: Double] = [:]  // key: value * devices + device
     var transfers: [Schedule.Transfer] = []
-    var home = Homes.of(g, placement: placement)
+    var home = g.homes(placement: placement)
     for id in g.ids {
       let i = id.index, node = g[id]
       if node.op.isView {
