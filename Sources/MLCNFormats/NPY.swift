@@ -4,7 +4,11 @@ import Foundation
 
 public enum NPY {
   public static func read(_ path: String) throws(FormatError) -> HostTensor {
-    let d = try readFile(path)
+    try decode(readFile(path), file: path)
+  }
+
+  /// The array in the bytes of a `.npy` file; `file` names it in errors.
+  public static func decode(_ d: Data, file path: String) throws(FormatError) -> HostTensor {
     func bad(_ m: String) -> FormatError { FormatError(path, "not a valid .npy file: \(m)") }
     guard d.count >= 10, d.prefix(6) == Data([0x93]) + Data("NUMPY".utf8) else { throw bad("missing the \\x93NUMPY magic") }
     let major = d[d.startIndex + 6]

@@ -24,6 +24,12 @@ public struct SourceFile: Sendable {
     guard let data = FileManager.default.contents(atPath: path) else {
       throw DiagnosticError(file: path, message: "cannot read file (permission denied?)")
     }
+    return try decode(data, path: path)
+  }
+
+  /// The source of `data` read as `path`; bytes that are not UTF-8 text become a
+  /// diagnostic at the first bad byte.
+  public static func decode(_ data: Data, path: String) throws(DiagnosticError) -> SourceFile {
     guard let text = String(data: data, encoding: .utf8) else {
       // Point at the first bad byte: line and column of the valid text before it.
       let offset = firstInvalidUTF8Offset(data)
