@@ -18,6 +18,7 @@ public enum NPY {
     case 2, 3: lenBytes = 4
     default: throw bad("unsupported format version \(major)")
     }
+    guard d.count >= 8 + lenBytes else { throw bad("truncated header length") }
     let headerLen = Int(d.littleEndianUInt(at: 8, bytes: lenBytes))
     let dataStart = 8 + lenBytes + headerLen
     guard d.count >= dataStart else { throw bad("truncated header") }
