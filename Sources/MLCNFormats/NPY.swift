@@ -5,7 +5,11 @@ import MLCNBase
 
 public enum NPY {
   public static func read(_ path: String) throws(FormatError) -> HostTensor {
-    let d = try readFile(path)
+    try decode(readFile(path), file: path)
+  }
+
+  /// The array in the bytes of a `.npy` file; `file` names it in errors.
+  public static func decode(_ d: Data, file path: String) throws(FormatError) -> HostTensor {
     func bad(_ m: String) -> FormatError { FormatError(path, "not a valid .npy file: \(m)") }
     guard d.count >= 10, d.prefix(6) == Data([0x93]) + Data("NUMPY".utf8) else { throw bad("missing the \\x93NUMPY magic") }
     let major = d[d.startIndex + 6]
@@ -15,6 +19,7 @@ public enum NPY {
     case 2, 3: lenBytes = 4
     default: throw bad("unsupported format version \(major)")
     }
+    guard d.count >= 8 + lenBytes else { throw bad("truncated header length") }
     let headerLen = Int(d.littleEndianUInt(at: 8, bytes: lenBytes))
     let dataStart = 8 + lenBytes + headerLen
     guard d.count >= dataStart else { throw bad("truncated header") }

@@ -14,7 +14,11 @@ public struct TensorFile: Sendable {
 
 public enum Safetensors {
   public static func read(_ path: String) throws(FormatError) -> TensorFile {
-    let d = try readFile(path)
+    try decode(readFile(path), file: path)
+  }
+
+  /// The tensors in the bytes of a safetensors file; `file` names it in errors.
+  public static func decode(_ d: Data, file path: String) throws(FormatError) -> TensorFile {
     func bad(_ m: String) -> FormatError { FormatError(path, "not a valid safetensors file: \(m)") }
     guard d.count >= 8 else { throw bad("shorter than its 8-byte header length") }
     let n = d.littleEndianUInt(at: 0, bytes: 8)

@@ -25,9 +25,16 @@ public struct SourceFile: Sendable {
     guard let data = FileManager.default.contents(atPath: path) else {
       throw DiagnosticError(file: path, message: "cannot read file (permission denied?)")
     }
+    return try decode(data, path: path)
+  }
+
+  /// The source of `data` read as `path`; bytes that are not UTF-8 text become a
+  /// diagnostic at the first bad byte.
+  public static func decode(_ data: Data, path: String) throws(DiagnosticError) -> SourceFile {
     guard let text = String(data: data, encoding: .utf8) else {
       // Point at the first bad byte: line and column of the valid text before it.
-      let offset = firstInvalidUTF8Offset(data)
+      // Foundation and table 3-7 agree on what is UTF-8; should they not, blame the last byte.
+      let offset = min(firstInvalidUTF8Offset(data), data.count - 1)
       let before = String(decoding: data.prefix(offset), as: UTF8.self)
       let lossy = SourceFile(path: path, text: String(decoding: data, as: UTF8.self))
       let line = before.filter(\.isNewline).count + 1
@@ -38,14 +45,32 @@ public struct SourceFile: Sendable {
     return SourceFile(path: path, text: text)
   }
 
-  private static func firstInvalidUTF8Offset(_ data: Data) -> Int {
-    var prefix = data.count
-    while prefix > 0, String(data: data.prefix(prefix), encoding: .utf8) == nil {
-      prefix = prefix > 64 ? prefix / 2 : prefix - 1
+  /// Offset of the first byte that does not start a well-formed UTF-8 sequence (the
+  /// Unicode standard's table 3-7), or `data.count`. One pass: searching for the longest
+  /// prefix that decodes took minutes on a large file and could stop inside a valid
+  /// multi-byte character.
+  static func firstInvalidUTF8Offset(_ data: Data) -> Int {
+    let b = [UInt8](data)
+    var i = 0
+    while i < b.count {
+      let length: Int
+      var low: UInt8 = 0x80, high: UInt8 = 0xBF  // range of the second byte
+      switch b[i] {
+      case 0x00...0x7F: i += 1; continue
+      case 0xC2...0xDF: length = 2
+      case 0xE0: length = 3; low = 0xA0
+      case 0xE1...0xEC, 0xEE...0xEF: length = 3
+      case 0xED: length = 3; high = 0x9F
+      case 0xF0: length = 4; low = 0x90
+      case 0xF1...0xF3: length = 4
+      case 0xF4: length = 4; high = 0x8F
+      default: return i
+      }
+      guard i + length <= b.count, (low...high).contains(b[i + 1]) else { return i }
+      for k in 2..<length where !(0x80...0xBF).contains(b[i + k]) { return i }
+      i += length
     }
-    // `prefix` now decodes; grow it byte by byte to the first failure.
-    while prefix < data.count, String(data: data.prefix(prefix + 1), encoding: .utf8) != nil { prefix += 1 }
-    return prefix
+    return b.count
   }
 }
 

@@ -74,3 +74,12 @@ private func tempPath(_ name: String) -> String {
     #expect(throws: FormatError.self) { try Safetensors.read(st) }
   }
 }
+
+// Found by fuzzing (Tests/fuzz/regressions/npy): a version 2 header is 12 bytes before
+// the dict, so a 10-byte file must be an error, not an out-of-bounds read.
+@Test func shortVersion2NPYIsAnError() throws {
+  let d = Data([0x93]) + Data("NUMPY".utf8) + Data([2, 0, 0x25, 0])
+  #expect { try NPY.decode(d, file: "short.npy") } throws: {
+    ($0 as? FormatError)?.description == "short.npy: error: not a valid .npy file: truncated header length"
+  }
+}

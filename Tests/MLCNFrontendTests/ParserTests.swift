@@ -1,5 +1,6 @@
 // Parser and lexer: the grammar of DESIGN.md section 2 and the located diagnostics.
 
+import Foundation
 import MLCNBase
 import Testing
 @testable import MLCNFrontend
@@ -98,4 +99,22 @@ func syntaxErrorsAreLocated(text: String, line: Int, column: Int, message: Strin
   let d = diagnostic("network n\r\n\ty = relu(x) z\r\n")!
   #expect(d.diagnostic.location == SourceLocation(line: 2, column: 14))
   #expect(d.description.hasSuffix("\n\ty = relu(x) z\n\t            ^"))
+}
+
+// Found by fuzzing the frontend with large inputs (Tests/fuzz/regressions/frontend): the
+// bad byte of a non-UTF-8 file was searched for by decoding ever longer prefixes, which
+// took 25 s on a 1 MB file and could stop inside a valid multi-byte character.
+@Test func invalidUTF8IsLocatedInOnePass() throws {
+  var d = Data("network n # ".utf8) + Data(String(repeating: "é", count: 100).utf8) + Data([0xFF, 0x0A])
+  #expect { _ = try SourceFile.decode(d, path: "a.mlcn") } throws: {
+    ($0 as? DiagnosticError)?.description.hasPrefix("a.mlcn:1:113: error: not a UTF-8 text file (invalid byte 0xff at offset 212)") == true
+  }
+  d = Data(String(repeating: "# c\n", count: 250_000).utf8) + Data([0xE2, 0x82])
+  let start = Date()
+  #expect { _ = try SourceFile.decode(d, path: "big.mlcn") } throws: {
+    ($0 as? DiagnosticError)?.description.hasPrefix("big.mlcn:250001:1: error: not a UTF-8 text file (invalid byte 0xe2 at offset 1000000)") == true
+  }
+  #expect(Date().timeIntervalSince(start) < 5)
+  #expect(SourceFile.firstInvalidUTF8Offset(Data([0x61, 0xED, 0xA0, 0x80])) == 1)  // a surrogate
+  #expect(SourceFile.firstInvalidUTF8Offset(Data([0x61, 0xF0, 0x9F, 0x98, 0x80, 0xC0])) == 5)  // emoji, then 0xC0
 }
