@@ -5,10 +5,14 @@
 // was decided by `KernelProgram.build`, without a device.
 //
 // Algorithm (run):
-//  1. Write each input buffer.
-//  2. Enqueue the steps in order; a step waits on the events of the buffers it reads that
-//     another queue wrote, so independent lanes run concurrently on their devices.
-//  3. Flush every queue, wait for all, read the outputs.
+//  1. One host thread per device writes that device's inputs and enqueues its steps in
+//     program order. A step that reads a buffer another device's step wrote waits (on the
+//     host) until that step is enqueued, then on its OpenCL event: no host synchronisation
+//     between independent ops, and drivers that execute in the flushing thread (PoCL
+//     `basic`) run the devices at the same time.
+//  2. Each thread waits once for its queue; then the outputs are read.
+//  3. A failure on one device stops the others at their next cross-device wait; every
+//     queue is finished before the error is reported.
 
 import COpenCL
 import Foundation
@@ -42,6 +46,10 @@ public final class Executor {
   private var lastEvents: [(KernelProgram.Step, CLEvent)] = []
   private let inputShapes: [String: [Int]]
   private let outputShapes: [String: [Int]]
+  /// For each step, the steps on other devices whose results it reads.
+  private let dependencies: [[Int]]
+  /// Steps some other device's step waits on.
+  private let crossReaders: Set<Int>
 
   /// Instantiates `program` (built for `graph`) on `devices` (the program's device
   /// indices), uploading `parameters` (by parameter value).
@@ -55,6 +63,14 @@ public final class Executor {
     var outShapes: [String: [Int]] = [:]
     for o in graph.outputs { outShapes[o.name] = graph.type(of: o.value).shape }
     outputShapes = outShapes
+    var lastWriter: [Int: Int] = [:]
+    var deps: [[Int]] = []
+    for (i, step) in program.steps.enumerated() {
+      deps.append(Set(step.reads.compactMap { lastWriter[$0] }.filter { program.steps[$0].device != step.device }).sorted())
+      for w in step.writes { lastWriter[w] = i }
+    }
+    dependencies = deps
+    crossReaders = Set(deps.joined())
 
     // Memory first: fail naming the device before allocating anything.
     for (d, need) in program.bytesPerDevice.enumerated() where need > 0 {
@@ -99,46 +115,22 @@ public final class Executor {
 
   /// Runs the graph once on `inputs` (by input name) and returns the outputs by name.
   public func run(_ inputs: [String: HostTensor]) throws -> [String: HostTensor] {
-    var written: [Int: (device: Int, event: CLEvent)] = [:]
-    for (name, b) in program.inputs {
+    for (name, shape) in inputShapes {
       guard let t = inputs[name] else { throw RuntimeError("no value given for input '\(name)'") }
-      guard t.shape == inputShapes[name] else {
-        throw RuntimeError("input '\(name)' has shape \(t.shape), the network expects \(inputShapes[name] ?? [])")
+      guard t.shape == shape else {
+        throw RuntimeError("input '\(name)' has shape \(t.shape), the network expects \(shape)")
       }
-      let d = program.buffers[b].device
-      written[b] = (d, try queues[d].write(buffers[b], t.data, label: "input \(name)"))
     }
-    var events: [(KernelProgram.Step, CLEvent)] = []
-    for (i, step) in program.steps.enumerated() {
-      let q = queues[step.device]
-      // Wait only for buffers another queue wrote (flushing that queue, as OpenCL requires
-      // for a cross-queue wait); the in-order queue orders the rest.
-      let foreign = step.reads.compactMap { written[$0] }.filter { $0.device != step.device }
-      for d in Set(foreign.map(\.device)) { try queues[d].flush() }
-      let waits = foreign.map(\.event)
-      let label = "op '\(step.node)' \(step.label)"
-      let event: CLEvent
-      switch step.action {
-      case .launch(_, _, _, let global, let local):
-        event = try q.run(kernels[i]!, global: global, local: local, wait: waits, label: label)
-      case .gemm(let m, let n, let k, let a, let b, let c):
-        event = try CLBlast.gemm(m: m, n: n, k: k, a: buffers[a], b: buffers[b], c: buffers[c], queue: q, wait: waits, label: label)
-      case .copy(let src, let dst, let bytes):
-        let from = program.buffers[src].device
-        if queues[from].context === q.context {
-          event = try q.copy(from: buffers[src], to: buffers[dst], bytes: bytes, wait: waits, label: step.label)
-        } else {
-          // Different platforms share no events: stage through the host.
-          let host = try queues[from].read(buffers[src], count: bytes / 4, label: step.label)
-          event = try q.write(buffers[dst], host, label: step.label)
-        }
-      }
-      for w in step.writes { written[w] = (step.device, event) }
-      events.append((step, event))
+    let board = EventBoard(steps: program.steps.count)
+    // One host thread per device: PoCL's `basic` driver runs commands in the thread that
+    // flushes or waits on the queue, so only a thread per queue lets devices overlap.
+    let workers = devices.indices.map { d in
+      Worker { [self] in try self.drive(device: d, inputs: inputs, board: board) }
     }
-    for q in queues { try q.flush() }
-    for q in queues { try q.finish() }
-    lastEvents = events
+    for w in workers { w.start() }
+    for w in workers { w.join() }
+    if let error = workers.compactMap(\.error).first { throw error }
+    lastEvents = program.steps.indices.map { (program.steps[$0], board.events[$0]!) }
     var out: [String: HostTensor] = [:]
     for (name, b) in program.outputs {
       let shape = outputShapes[name] ?? []
@@ -148,6 +140,47 @@ public final class Executor {
     return out
   }
 
+  /// Device `d`'s share of a run, on its own thread: write its inputs, enqueue its steps in
+  /// order (a step that reads another device's result waits on that step's event, once it
+  /// is enqueued), then wait once for its queue.
+  private func drive(device d: Int, inputs: [String: HostTensor], board: EventBoard) throws {
+    let q = queues[d]
+    do {
+      for (name, b) in program.inputs where program.buffers[b].device == d {
+        _ = try q.write(buffers[b], inputs[name]!.data, label: "input \(name)")
+      }
+      for (i, step) in program.steps.enumerated() where step.device == d {
+        guard let waits = board.wait(for: dependencies[i]) else { return }  // another device failed
+        let label = "op '\(step.node)' \(step.label)"
+        let event: CLEvent
+        switch step.action {
+        case .launch(_, _, _, let global, let local):
+          event = try q.run(kernels[i]!, global: global, local: local, wait: waits, label: label)
+        case .gemm(let m, let n, let k, let a, let b, let c):
+          event = try CLBlast.gemm(m: m, n: n, k: k, a: buffers[a], b: buffers[b], c: buffers[c], queue: q, wait: waits, label: label)
+        case .copy(let src, let dst, let bytes):
+          let from = program.buffers[src].device
+          if queues[from].context === q.context {
+            event = try q.copy(from: buffers[src], to: buffers[dst], bytes: bytes, wait: waits, label: step.label)
+          } else {
+            // Different platforms share no events: stage through the host.
+            for w in waits { try w.wait() }
+            let host = try queues[from].read(buffers[src], count: bytes / 4, label: step.label)
+            event = try q.write(buffers[dst], host, label: step.label)
+          }
+        }
+        // Others may wait on this event from their queues: flush so it makes progress.
+        if crossReaders.contains(i) { try q.flush() }
+        board.post(event, for: i)
+      }
+      try q.finish()
+    } catch {
+      board.fail()
+      try? q.finish()
+      throw error
+    }
+  }
+
   /// Device times of every step of the last run.
   public func timings() -> [StepTiming] {
     lastEvents.compactMap { step, ev in
@@ -155,4 +188,57 @@ public final class Executor {
                                     startNanoseconds: $0.start, endNanoseconds: $0.end) }
     }
   }
+}
+
+/// The events of a run's steps as their threads enqueue them; a thread waiting for another
+/// device's step blocks until it is posted (or until some device failed).
+final class EventBoard: @unchecked Sendable {
+  private let condition = NSCondition()
+  private(set) var events: [CLEvent?]
+  private var failed = false
+
+  init(steps: Int) { events = Array(repeating: nil, count: steps) }
+
+  func post(_ event: CLEvent, for step: Int) {
+    condition.lock()
+    events[step] = event
+    condition.broadcast()
+    condition.unlock()
+  }
+
+  func fail() {
+    condition.lock()
+    failed = true
+    condition.broadcast()
+    condition.unlock()
+  }
+
+  /// The events of `steps`, or nil when a device failed first.
+  func wait(for steps: [Int]) -> [CLEvent]? {
+    if steps.isEmpty { return [] }
+    condition.lock()
+    defer { condition.unlock() }
+    while !failed && steps.contains(where: { events[$0] == nil }) { condition.wait() }
+    return failed ? nil : steps.map { events[$0]! }
+  }
+}
+
+/// A host thread running one closure, joinable, keeping the error it threw.
+final class Worker: @unchecked Sendable {
+  private let body: () throws -> Void
+  private let done = DispatchSemaphore(value: 0)
+  private(set) var error: Error?
+
+  init(_ body: @escaping () throws -> Void) { self.body = body }
+
+  func start() {
+    let thread = Thread { [self] in
+      do { try body() } catch { self.error = error }
+      done.signal()
+    }
+    thread.stackSize = 1 << 22
+    thread.start()
+  }
+
+  func join() { done.wait() }
 }

@@ -70,6 +70,12 @@ public final class CLEvent: @unchecked Sendable {
   init(_ handle: cl_event) { self.handle = handle }
   deinit { clReleaseEvent(handle) }
 
+  /// Blocks until the command has finished.
+  public func wait() throws(CLError) {
+    var h: cl_event? = handle
+    try check(clWaitForEvents(1, &h), "clWaitForEvents", device: "", context: "waiting for a command")
+  }
+
   /// Start and end of the command on the device clock, in nanoseconds.
   public func profile() -> (start: UInt64, end: UInt64)? {
     var start: cl_ulong = 0, end: cl_ulong = 0
