@@ -1,9 +1,10 @@
 // The compile pipeline, one stage per step of DESIGN.md section 1, each producing an
 // artifact that can be written out (`mlcnc compile --emit ir|plan|kernels`):
 //
-//   source --ir--> Graph --plan--> Plan --kernels--> KernelProgram --executable--> Executor
+//   source --ir--> Graph --plan--> Plan --kernels--> Programs --executable--> GraphRunner
 //
-// The graph is lowered once per batch size; every later stage reads that one graph.
+// The graph is lowered once per batch size; every later stage reads that one graph (a
+// data-parallel plan lowers it once more per slice size, for the replicas).
 
 import Foundation
 import MLCNBase
@@ -30,33 +31,64 @@ public enum Pipeline {
     try Compiler.graph(source, options: CompileOptions(batch: batch))
   }
 
-  /// Stage 3: the kernel program of a planned graph, for the plan's devices (in the
-  /// plan's order, described by `machine`).
-  public static func kernels(_ graph: Graph, plan: Plan, machine: Machine,
-                             options: CodegenOptions = CodegenOptions()) throws -> KernelProgram {
-    let placement = try plan.placement(for: graph)
-    let devices = try plan.devices.map { name throws(PlanError) in
+  /// Stage 3: the kernel programs of a planned graph, for the plan's devices (described
+  /// by `machine`): one program for a plan of whole ops, one per slice for a batch split.
+  public static func kernels(_ source: SourceFile, _ graph: Graph, plan: Plan, machine: Machine,
+                             options: CodegenOptions = CodegenOptions()) throws -> Programs {
+    func device(_ name: String) throws(PlanError) -> DeviceDescriptor {
       guard let d = machine.devices.first(where: { $0.name == name }) else {
         throw PlanError("the plan uses device '\(name)', which is not among the devices (\(machine.devices.map(\.name).joined(separator: ", ")))")
       }
       return d
     }
-    return KernelProgram.build(graph, placement: placement, devices: devices, options: options)
+    if let split = try plan.batchSplit(for: graph) {
+      return Programs(parts: try split.map { part in
+        let g = part.range.count == graph.batch ? graph : try ir(source, batch: part.range.count)
+        let program = KernelProgram.build(g, placement: Array(repeating: 0, count: g.nodes.count),
+                                          devices: [try device(part.device)], options: options)
+        return Programs.Part(range: part.range, graph: g, program: program)
+      })
+    }
+    let devices = try plan.devices.map(device)
+    let program = KernelProgram.build(graph, placement: try plan.placement(for: graph), devices: devices, options: options)
+    return Programs(parts: [Programs.Part(range: nil, graph: graph, program: program)])
   }
 
-  /// Stage 4: the program instantiated on real devices, with the weights uploaded.
-  public static func executable(_ program: KernelProgram, graph: Graph, devices: [CLDevice],
-                                weights: [String: HostTensor], weightsOrigin: String,
-                                programs: ProgramCache) throws -> Executor {
-    try Weights.validate(weights, for: graph, file: weightsOrigin)
-    let used = try program.devices.map { d in
-      guard let dev = devices.first(where: { $0.name == d.name }) else {
-        throw PlanError("the plan uses device '\(d.name)', which is not among the selected devices (\(devices.map(\.name).joined(separator: ", ")))")
+  /// Stage 4: the programs instantiated on real devices, with the weights uploaded (once
+  /// per device that holds a replica).
+  public static func executable(_ programs: Programs, devices: [CLDevice], weights: [String: HostTensor],
+                                weightsOrigin: String, cache: ProgramCache) throws -> any GraphRunner {
+    let executors = try programs.parts.map { part in
+      try Weights.validate(weights, for: part.graph, file: weightsOrigin)
+      let used = try part.program.devices.map { d in
+        guard let dev = devices.first(where: { $0.name == d.name }) else {
+          throw PlanError("the plan uses device '\(d.name)', which is not among the selected devices (\(devices.map(\.name).joined(separator: ", ")))")
+        }
+        return dev
       }
-      return dev
+      return try Executor(program: part.program, graph: part.graph, devices: used,
+                          parameters: Weights.bind(weights, to: part.graph), programs: cache)
     }
-    return try Executor(program: program, graph: graph, devices: used, parameters: Weights.bind(weights, to: graph),
-                        programs: programs)
+    guard programs.parts.count > 1 || programs.parts[0].range != nil else { return executors[0] }
+    return BatchSplitExecutor(parts: zip(programs.parts, executors).map { ($0.range!, $1) })
+  }
+}
+
+/// The kernel programs of a plan: one for whole ops, or one per slice of a batch split.
+public struct Programs: Sendable {
+  public struct Part: Sendable {
+    /// The samples this part runs (nil: the whole batch, ops placed whole).
+    public var range: Range<Int>?
+    public var graph: Graph
+    public var program: KernelProgram
+  }
+  public var parts: [Part]
+
+  public func listing() -> String {
+    parts.map { part in
+      (part.range.map { "// ===== samples \($0.lowerBound)..<\($0.upperBound) (a replica of the network)\n" } ?? "")
+        + part.program.listing()
+    }.joined()
   }
 }
 

@@ -7,6 +7,7 @@ import MLCNGraph
 
 public enum Strategy: String, CaseIterable, Sendable, Codable {
   case single
+  case dataParallel = "data-parallel"
   case lanes
   case lanesRandom = "lanes-random"
   case lanesExact = "lanes-exact"
@@ -15,6 +16,7 @@ public enum Strategy: String, CaseIterable, Sendable, Codable {
   public var summary: String {
     switch self {
     case .single: "every op on the fastest device"
+    case .dataParallel: "the batch split over the devices in proportion to their speed, parameters replicated"
     case .lanes: "lanes balanced greedily (largest first onto the device that finishes it earliest)"
     case .lanesRandom: "lanes placed at random (seeded; the MLCN paper's baseline)"
     case .lanesExact: "lanes placed optimally by branch and bound (groups of up to 16 lanes)"
@@ -45,6 +47,8 @@ public enum Planner {
       let main = machine.mainDevice
       try MemoryValidator.check(graph, placement: Array(repeating: main, count: graph.nodes.count), times: request.times)
       return placed(graph, request, .single, Array(repeating: main, count: graph.nodes.count), analysis)
+    case .dataParallel:
+      return try DataParallel.plan(graph, request, analysis)
     case .lanes, .lanesRandom, .lanesExact:
       let problem = LaneProblem(graph: graph, analysis: analysis, times: request.times)
       let placement: [Int]
@@ -85,6 +89,7 @@ public enum Planner {
     for d in plan.devices where !names.contains(d) {
       throw PlanError("the plan uses device '\(d)', which is not among the devices (\(names.joined(separator: ", ")))")
     }
+    if try plan.batchSplit(for: g) != nil { return }
     let placement = try plan.placement(for: g).map { names.firstIndex(of: plan.devices[$0])! }
     try MemoryValidator.check(g, placement: placement, times: times)
   }

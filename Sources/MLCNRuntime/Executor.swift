@@ -44,6 +44,8 @@ public final class Executor {
   private var buffers: [CLBuffer] = []
   private var kernels: [CLKernel?] = []
   private var lastEvents: [(KernelProgram.Step, CLEvent)] = []
+  /// The outputs of the last run (a batch split gathers them).
+  var lastOutputs: [String: HostTensor] = [:]
   private let inputShapes: [String: [Int]]
   private let outputShapes: [String: [Int]]
   /// For each step, the steps on other devices whose results it reads.

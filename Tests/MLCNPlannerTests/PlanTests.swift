@@ -87,3 +87,24 @@ func nearly(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-12 * abs(b) }
   let roofline = TimeModel(machine: Machine(devices: [cpu]), measured: measured)
   #expect(nearly(roofline.seconds(a, in: g, device: 0), 20.56448e-6), "a virtual device has no measurements")
 }
+
+@Test func dataParallelSplitsTheBatchByDeviceSpeed() throws {
+  let g = try graph("network t\ninput x: [N, 1, 16, 16]\na = conv2d(x, filters=64, kernel=3)\nf = flatten(a)\ny = dense(f, units=10)\noutput y\n",
+                    batch: 30)
+  // Same memory and launch costs, one device twice as fast: it takes about two thirds.
+  let slow = DeviceDescriptor(name: "slow", kind: .gpu, gflops: 100, bandwidthGBs: 1000, memoryBytes: 8 << 30, launchOverheadSeconds: 0)
+  let fast = DeviceDescriptor(name: "fast", kind: .gpu, gflops: 200, bandwidthGBs: 2000, memoryBytes: 8 << 30, launchOverheadSeconds: 0)
+  let plan = try Planner.plan(g, PlanRequest(strategy: .dataParallel, times: TimeModel(machine: Machine(devices: [slow, fast]))))
+  let split = try #require(try plan.batchSplit(for: g))
+  #expect(split.map(\.device) == ["slow", "fast"] && split.map(\.range) == [0..<10, 10..<30])
+  #expect(plan.ops.count == 3 && plan.ops.allSatisfy { $0.parts?.count == 2 && $0.device == nil })
+  // The predicted time is the slower share's: a third of the batch on the slow device.
+  let alone = Simulator.run(g, placement: Array(repeating: 0, count: g.nodes.count),
+                            times: TimeModel(machine: Machine(devices: [slow]))).makespan
+  #expect(abs(plan.predictedSeconds - alone / 3) <= 1e-9 * alone)
+  // Parts that leave a gap, or do not cover the batch, are rejected with the reason.
+  var gap = plan, short = plan
+  for i in plan.ops.indices { gap.ops[i].parts![1].range = [11, 30]; short.ops[i].parts![1].range = [10, 29] }
+  #expect { _ = try gap.batchSplit(for: g) } throws: { ($0 as? PlanError)?.message.contains("op 'a': part ranges must cover the batch in order") == true }
+  #expect { _ = try short.batchSplit(for: g) } throws: { ($0 as? PlanError)?.message == "the plan splits a batch of 29, the network runs a batch of 30" }
+}

@@ -53,9 +53,9 @@ struct Compile: ParsableCommand {
       // Plan first: it checks that the network fits the devices before any weight is made.
       let thePlan = try model.plan(for: graph, times: target.times, strategy: strategy, seed: weightOptions.seed,
                                    explicit: explicit)
-      let program = try Pipeline.kernels(graph, plan: thePlan, machine: target.times.machine)
+      let programs = try Pipeline.kernels(source, graph, plan: thePlan, machine: target.times.machine)
       if emit == .plan { return try write(thePlan.json()) }
-      if emit == .kernels { return try write(program.listing()) }
+      if emit == .kernels { return try write(programs.listing()) }
       guard let output else { return }
       let (weights, origin) = try weightsFor(graph, weightOptions)
       let compileSeconds = Date().timeIntervalSince(start)

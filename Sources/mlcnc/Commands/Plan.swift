@@ -43,6 +43,17 @@ struct PlanCommand: ParsableCommand {
       let graph = try Pipeline.ir(source, batch: batch)
       let times = try machine.map { TimeModel(machine: try Machine.load($0), kernels: Codegen.reporter()) } ?? realTarget(devices).times
       let plan = try Planner.plan(graph, PlanRequest(strategy: strategy, times: times, seed: seed))
+      if let jsonPath, jsonPath != "-", plan.ops.first?.parts != nil { try writeText(plan.json(), to: jsonPath) }
+      if let split = try plan.batchSplit(for: graph) {
+        // A data-parallel plan: every device runs the whole network on its samples.
+        if jsonPath == "-" { print(plan.json(), terminator: ""); return }
+        if let dot { try writeText(batchSplitDot(graph, plan, split), to: dot) }
+        print("plan for \(graph.name) (batch \(batch)): strategy \(plan.strategy), predicted \(String(format: "%.3f", plan.predictedSeconds * 1000)) ms per batch")
+        for part in split {
+          print("  \(part.device): samples \(part.range.lowerBound)..<\(part.range.upperBound) (\(part.range.count)), the whole network, parameters replicated")
+        }
+        return
+      }
       let report = try PlanReport(graph: graph, plan: plan, times: times)
       if let jsonPath {
         if jsonPath == "-" { print(plan.json(), terminator: "") } else { try writeText(plan.json(), to: jsonPath) }
@@ -61,4 +72,16 @@ func writeText(_ text: String, to path: String) throws {
   do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
     throw ValidationError("cannot write \(path): \(error.localizedDescription)")
   }
+}
+
+/// Graphviz DOT of a data-parallel plan: one cluster per device with its slice of the batch.
+func batchSplitDot(_ g: Graph, _ plan: Plan, _ split: [(device: String, range: Range<Int>)]) -> String {
+  var out = "digraph \"\(g.name)\" {\n  label=\"\(g.name), strategy \(plan.strategy), predicted \(String(format: "%.3f", plan.predictedSeconds * 1000)) ms per batch of \(g.batch)\";\n  labelloc=t;\n"
+  out += "  \"inputs\" [shape=ellipse];\n  \"outputs\" [shape=ellipse];\n"
+  for (i, part) in split.enumerated() {
+    out += "  subgraph \"cluster_\(i)\" {\n    label=\"\(part.device)\"; style=filled; color=lightblue;\n"
+    out += "    \"part\(i)\" [shape=box, label=\"\(g.name)\\nsamples \(part.range.lowerBound)..<\(part.range.upperBound)\"];\n  }\n"
+    out += "  \"inputs\" -> \"part\(i)\";\n  \"part\(i)\" -> \"outputs\";\n"
+  }
+  return out + "}\n"
 }

@@ -66,7 +66,7 @@ struct Run: ParsableCommand {
       let explicit = try plan.map { path in try Plan.decode(try readPlanFile(path), file: path) }
       let thePlan = try model.plan(for: graph, times: times, strategy: deviceOptions.strategy, seed: weightOptions.seed,
                                    explicit: explicit)
-      let program = try Pipeline.kernels(graph, plan: thePlan, machine: times.machine)
+      let programs = try Pipeline.kernels(model.source, graph, plan: thePlan, machine: times.machine)
       // A .mlcn gets its weights only now, once its inputs and a plan that fits are known.
       if network.hasSuffix(".mlcn") || weightOptions.weights != nil {
         (model.weights, model.weightsOrigin) = try weightsFor(graph, weightOptions)
@@ -77,8 +77,8 @@ struct Run: ParsableCommand {
       if isatty(STDERR_FILENO) != 0 {
         cache.onCompile = { file, device in printError("compiling \(file) for device \(device) (cached for later runs)...") }
       }
-      let executor = try Pipeline.executable(program, graph: graph, devices: devices, weights: model.weights,
-                                             weightsOrigin: model.weightsOrigin, programs: cache)
+      let executor = try Pipeline.executable(programs, devices: devices, weights: model.weights,
+                                             weightsOrigin: model.weightsOrigin, cache: cache)
       let used = executor.devices
       let setupSeconds = Date().timeIntervalSince(setupStart)
 
@@ -93,9 +93,13 @@ struct Run: ParsableCommand {
       }
       let perBatch = runTimes.isEmpty ? firstSeconds : runTimes.sorted()[runTimes.count / 2]
 
-      var measured = times.measured
-      TimingStore.record(executor.timings(), graph: graph, devices: used, into: &measured)
-      TimingStore.save(measured, to: Caches.timesFile)
+      // Op times are kept per op signature, which includes the batch: a batch split's
+      // slices run other shapes than `graph`, so only whole-op runs are recorded.
+      if programs.parts.count == 1 && programs.parts[0].range == nil {
+        var measured = times.measured
+        TimingStore.record(executor.timings(), graph: graph, devices: used, into: &measured)
+        TimingStore.save(measured, to: Caches.timesFile)
+      }
       for (name, path) in outputPaths { try NPY.write(results[name]!, to: path) }
       if let trace { try Trace.write(executor.timings(), to: trace) }
 
