@@ -65,6 +65,7 @@ public enum CLDevices {
     lock.lock()
     defer { lock.unlock() }
     if let cached { return try cached.get() }
+    ensurePoCLCacheFolder()
     let result: Result<[CLDevice], CLError>
     do { result = .success(try discover()) } catch { result = .failure(error) }
     cached = result
@@ -92,6 +93,22 @@ public enum CLDevices {
       chosen.append(d)
     }
     return chosen
+  }
+
+  /// PoCL shows no devices when its cache folder is not writable, and aborts when
+  /// POCL_CACHE_DIR is empty. Before OpenCL starts, keep a usable POCL_CACHE_DIR, else pick
+  /// the first writable of PoCL's own default and a folder in the temporary directory, so
+  /// users never need to set it.
+  static func ensurePoCLCacheFolder() {
+    let env = ProcessInfo.processInfo.environment
+    if let given = env["POCL_CACHE_DIR"], !given.isEmpty, canWrite(in: given) { return }
+    let home = (env["XDG_CACHE_HOME"] ?? ((env["HOME"] ?? "/") + "/.cache")) + "/pocl"
+    let temp = FileManager.default.temporaryDirectory.appending(path: "mlcnc-pocl-\(getuid())").path
+    guard let dir = [home, temp].first(where: canWrite) else { return }
+    if let given = env["POCL_CACHE_DIR"] {
+      FileHandle.standardError.write(Data("note: POCL_CACHE_DIR '\(given)' is not a writable folder; using \(dir)\n".utf8))
+    }
+    setenv("POCL_CACHE_DIR", dir, 1)
   }
 
   /// Why no device shows up, in the terms a user can act on.
