@@ -44,13 +44,13 @@ public final class BatchSplitExecutor: GraphRunner {
 
 extension HostTensor {
   /// Samples `range` of the batch axis.
-  func samples(_ range: Range<Int>) -> HostTensor {
+  public func samples(_ range: Range<Int>) -> HostTensor {
     let per = shape.dropFirst().reduce(1, *)
     return HostTensor(shape: [range.count] + shape.dropFirst(), data: Array(data[range.lowerBound * per..<range.upperBound * per]))
   }
 
   /// Tensors of equal sample shape stacked along the batch axis.
-  init(concatenatingSamples parts: [HostTensor]) {
+  public init(concatenatingSamples parts: [HostTensor]) {
     self.init(shape: [parts.reduce(0) { $0 + $1.shape[0] }] + parts[0].shape.dropFirst(), data: parts.flatMap(\.data))
   }
 }

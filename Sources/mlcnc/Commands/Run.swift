@@ -13,8 +13,9 @@ struct Run: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Run a compiled package (or a .mlcn directly) on OpenCL devices.",
     discussion: """
-      Inputs and outputs are NumPy .npy files (float32, C order). The batch size is taken \
-      from the inputs; it may differ from the compiled one. Without --output the outputs \
+      Inputs and outputs are NumPy .npy files (float32, C order). The inputs may hold any \
+      number of samples: they run in batches of --batch (a package: its compiled batch), \
+      the last one smaller, and all outputs are written. Without --output the outputs \
       are printed. --repeat K runs K more times after the first run and reports the \
       median time per batch.
       """)
@@ -28,11 +29,14 @@ struct Run: ParsableCommand {
   @OptionGroup var deviceOptions: DeviceOptions
   @Option(help: "Run with this plan (JSON from `mlcnc plan --json`).") var plan: String?
   @Option(name: .customLong("repeat"), help: "Timed runs after the first one.") var repeatCount = 0
+  @Option(name: .customLong("batch"), help: "Run the inputs in batches of this many samples (the last may be smaller). Default: a package's compiled batch when the inputs hold more samples, else all of them at once.")
+  var batchSize: Int?
   @Option(help: "Write a Chrome trace (chrome://tracing, Perfetto) of the last run.") var trace: String?
   @Flag(help: "Print one JSON object.") var json = false
 
   func validate() throws {
     guard repeatCount >= 0 else { throw ValidationError("--repeat must be 0 or more") }
+    if let batchSize, batchSize < 1 { throw ValidationError("--batch must be at least 1") }
     guard !inputs.isEmpty else { throw ValidationError("give the network's inputs with --input NAME=FILE.npy") }
   }
 
@@ -51,51 +55,92 @@ struct Run: ParsableCommand {
         files[name] = path
       }
       for name in inputNames where tensors[name] == nil { throw ValidationError("missing --input \(name)=FILE.npy") }
-      let batch = tensors[inputNames[0]]!.shape.first ?? 0
-      guard batch >= 1 else { throw RuntimeError("\(files[inputNames[0]]!): input has no batch dimension") }
-      let graph = try Pipeline.ir(model.source, batch: batch)
-      for id in graph.inputs {
-        let n = graph[id], t = tensors[n.name]!
-        guard t.shape == n.type.shape else {
-          let want = "[N, " + n.type.shape.dropFirst().map(String.init).joined(separator: ", ") + "]"
-          throw RuntimeError("\(files[n.name]!): shape \(t.shape) does not match input '\(n.name)' \(want)")
-        }
+      let total = tensors[inputNames[0]]!.shape.first ?? 0
+      guard total >= 1 else { throw RuntimeError("\(files[inputNames[0]]!): input has no batch dimension") }
+      for name in inputNames where tensors[name]!.shape.first != total {
+        throw RuntimeError("\(files[name]!): \(tensors[name]!.shape.first ?? 0) samples, but \(files[inputNames[0]]!) has \(total)")
       }
-      let outputPaths = try namedPaths(outputs, names: graph.outputs.map(\.name), what: "output")
+      // Batches: --batch, else a package's compiled batch when the inputs hold more, else all.
+      let batch = min(batchSize ?? (network.hasSuffix(".mlcn") ? total : max(model.compiledBatch, 1)), total)
+      let chunks = stride(from: 0, to: total, by: batch).map { $0..<min($0 + batch, total) }
       let (devices, times) = try realTarget(deviceOptions.devices ?? storedDevices(model))
       let explicit = try plan.map { path in try Plan.decode(try readPlanFile(path), file: path) }
-      let thePlan = try model.plan(for: graph, times: times, strategy: deviceOptions.strategy, seed: weightOptions.seed,
-                                   explicit: explicit)
-      let programs = try Pipeline.kernels(model.source, graph, plan: thePlan, machine: times.machine)
-      // A .mlcn gets its weights only now, once its inputs and a plan that fits are known.
-      if network.hasSuffix(".mlcn") || weightOptions.weights != nil {
-        (model.weights, model.weightsOrigin) = try weightsFor(graph, weightOptions)
-      }
-
-      let setupStart = Date()
       let cache = ProgramCache(directory: Caches.kernels)
       if isatty(STDERR_FILENO) != 0 {
         cache.onCompile = { file, device in printError("compiling \(file) for device \(device) (cached for later runs)...") }
       }
-      let executor = try Pipeline.executable(programs, devices: devices, weights: model.weights,
-                                             weightsOrigin: model.weightsOrigin, cache: cache)
-      let used = executor.devices
-      let setupSeconds = Date().timeIntervalSince(setupStart)
 
+      // Graph, plan, programs and runner per batch size: the full batches and, when the
+      // inputs do not divide evenly, the last one.
+      var stages: [Int: BatchStage] = [:]
+      var setupSeconds = 0.0
+      func stage(_ size: Int) throws -> BatchStage {
+        if let s = stages[size] { return s }
+        let graph = try Pipeline.ir(model.source, batch: size)
+        for id in graph.inputs {
+          let n = graph[id], t = tensors[n.name]!
+          guard Array(t.shape.dropFirst()) == Array(n.type.shape.dropFirst()) else {
+            let want = "[N, " + n.type.shape.dropFirst().map(String.init).joined(separator: ", ") + "]"
+            throw RuntimeError("\(files[n.name]!): shape \(t.shape) does not match input '\(n.name)' \(want)")
+          }
+        }
+        let thePlan = try model.plan(for: graph, times: times, strategy: deviceOptions.strategy, seed: weightOptions.seed,
+                                     explicit: size == batch ? explicit : nil)
+        let programs = try Pipeline.kernels(model.source, graph, plan: thePlan, machine: times.machine)
+        // A .mlcn gets its weights only now, once its inputs and a plan that fits are known.
+        if stages.isEmpty && (network.hasSuffix(".mlcn") || weightOptions.weights != nil) {
+          (model.weights, model.weightsOrigin) = try weightsFor(graph, weightOptions)
+        }
+        let start = Date()
+        let runner = try Pipeline.executable(programs, devices: devices, weights: model.weights,
+                                             weightsOrigin: model.weightsOrigin, cache: cache)
+        setupSeconds += Date().timeIntervalSince(start)
+        let s = BatchStage(graph: graph, plan: thePlan, programs: programs, runner: runner)
+        stages[size] = s
+        return s
+      }
+      let main = try stage(batch)
+      let graph = main.graph, thePlan = main.plan
+      let outputPaths = try namedPaths(outputs, names: graph.outputs.map(\.name), what: "output")
+
+      // Runs every batch once: the gathered outputs and each batch's seconds.
+      func pass() throws -> (outputs: [String: HostTensor], seconds: [Double]) {
+        var parts: [String: [HostTensor]] = [:]
+        var seconds: [Double] = []
+        for chunk in chunks {
+          let s = try stage(chunk.count)
+          var slice: [String: HostTensor] = [:]
+          for (name, t) in tensors { slice[name] = chunks.count == 1 ? t : t.samples(chunk) }
+          let start = Date()
+          let out = try s.runner.run(slice)
+          seconds.append(Date().timeIntervalSince(start))
+          for (name, t) in out { parts[name, default: []].append(t) }
+        }
+        return (parts.mapValues { $0.count == 1 ? $0[0] : HostTensor(concatenatingSamples: $0) }, seconds)
+      }
       var start = Date()
-      var results = try executor.run(tensors)
+      let first = try pass()
+      var results = first.outputs
       let firstSeconds = Date().timeIntervalSince(start)
       var runTimes: [Double] = []
-      for _ in 0..<repeatCount {
+      var batchTimes = zip(chunks, first.seconds).filter { $0.0.count == batch }.map(\.1)
+      for k in 0..<repeatCount {
         start = Date()
-        results = try executor.run(tensors)
+        let r = try pass()
         runTimes.append(Date().timeIntervalSince(start))
+        results = r.outputs
+        let full = zip(chunks, r.seconds).filter { $0.0.count == batch }.map(\.1)
+        batchTimes = k == 0 ? full : batchTimes + full
       }
-      let perBatch = runTimes.isEmpty ? firstSeconds : runTimes.sorted()[runTimes.count / 2]
+      // The median time of a full batch (after the warm-up pass when there are repeats).
+      let perBatch = batchTimes.sorted()[batchTimes.count / 2]
+      let samplesPerSecond = Double(total) / (runTimes.isEmpty ? firstSeconds : runTimes.sorted()[runTimes.count / 2])
+      let executor = main.runner
+      let used = executor.devices
 
       // Op times are kept per op signature, which includes the batch: a batch split's
       // slices run other shapes than `graph`, so only whole-op runs are recorded.
-      if programs.parts.count == 1 && programs.parts[0].range == nil {
+      if main.programs.parts.count == 1 && main.programs.parts[0].range == nil {
         var measured = times.measured
         TimingStore.record(executor.timings(), graph: graph, devices: used, into: &measured)
         TimingStore.save(measured, to: Caches.timesFile)
@@ -109,7 +154,8 @@ struct Run: ParsableCommand {
           let t = results[o.name]!
           outs[o.name] = ["shape": t.shape, "values": t.data.map(Double.init)] as [String: Any]
         }
-        printJSON(["network": graph.name, "batch": batch, "devices": used.map(\.name), "strategy": thePlan.strategy,
+        printJSON(["network": graph.name, "batch": batch, "samples": total, "batches": chunks.count,
+                   "samples_per_second": samplesPerSecond, "devices": used.map(\.name), "strategy": thePlan.strategy,
                    "seconds_per_batch": perBatch, "first_run_seconds": firstSeconds, "setup_seconds": setupSeconds,
                    "runs": runTimes.count + 1, "kernels_compiled": cache.compiledFromSource,
                    "kernels_loaded_from_cache": cache.loadedFromDisk, "outputs": outs])
@@ -122,6 +168,9 @@ struct Run: ParsableCommand {
       let devs = used.map { "\($0.name) (\($0.deviceName))" }.joined(separator: ", ")
       print(String(format: "time per batch: %.3f ms (batch %d, %@, %@)", perBatch * 1000, batch,
                    runTimes.isEmpty ? "first run" : "median of \(runTimes.count) runs", devs))
+      if chunks.count > 1 {
+        print(String(format: "%d samples in %d batches: %.1f samples per second", total, chunks.count, samplesPerSecond))
+      }
       printError(String(format: "setup %.3f s (%d kernels compiled, %d loaded from cache), first run %.3f s",
                         setupSeconds, cache.compiledFromSource, cache.loadedFromDisk, firstSeconds))
     }
@@ -158,4 +207,12 @@ struct Run: ParsableCommand {
     }
     return "\(name) \(t.shape): [\(list(t.data.prefix(64)))\(t.count > 64 ? ", ... (\(t.count) values)" : "")]"
   }
+}
+
+/// What runs one batch size: its graph, plan, kernel programs and runner.
+struct BatchStage {
+  var graph: Graph
+  var plan: Plan
+  var programs: Programs
+  var runner: any GraphRunner
 }
