@@ -28,7 +28,7 @@ public enum TimingStore {
   /// Adds the per-op device times of an executor's last run.
   public static func record(_ timings: [StepTiming], graph: Graph, devices: [CLDevice], into times: inout MeasuredTimes) {
     var perOp: [String: [String: Double]] = [:]  // device -> node -> seconds
-    for t in timings where !t.kernel.hasPrefix("transfer") {
+    for t in timings where t.kind == .kernel {
       perOp[t.device, default: [:]][t.node, default: 0] += t.seconds
     }
     for (deviceName, ops) in perOp {

@@ -29,11 +29,16 @@ public struct RuntimeError: Error, Sendable, CustomStringConvertible {
 
 /// The measured time of one step of the last run.
 public struct StepTiming: Sendable {
+  /// Kernels and library calls; copies between devices; host writes and reads.
+  public enum Kind: String, Sendable { case kernel, copy, upload, download }
   public var node: String
   public var kernel: String
   public var device: String
   public var startNanoseconds: UInt64
   public var endNanoseconds: UInt64
+  public var kind: Kind = .kernel
+  /// Bytes moved (copies, uploads, downloads).
+  public var bytes: Int = 0
   public var seconds: Double { Double(endNanoseconds &- startNanoseconds) * 1e-9 }
 }
 
@@ -44,6 +49,9 @@ public final class Executor {
   private var buffers: [CLBuffer] = []
   private var kernels: [CLKernel?] = []
   private var lastEvents: [(KernelProgram.Step, CLEvent)] = []
+  /// Host writes and reads of the last run: (what, device, bytes, kind, event).
+  private var lastTransfers: [(String, Int, Int, StepTiming.Kind, CLEvent)] = []
+  private let transferLock = NSLock()
   /// The outputs of the last run (a batch split gathers them).
   var lastOutputs: [String: HostTensor] = [:]
   private let inputShapes: [String: [Int]]
@@ -124,6 +132,7 @@ public final class Executor {
       }
     }
     let board = EventBoard(steps: program.steps.count)
+    lastTransfers = []
     // One host thread per device: PoCL's `basic` driver runs commands in the thread that
     // flushes or waits on the queue, so only a thread per queue lets devices overlap.
     let workers = devices.indices.map { d in
@@ -137,7 +146,9 @@ public final class Executor {
     for (name, b) in program.outputs {
       let shape = outputShapes[name] ?? []
       let d = program.buffers[b].device
-      out[name] = HostTensor(shape: shape, data: try queues[d].read(buffers[b], count: shape.reduce(1, *), label: "output \(name)"))
+      let (data, ev) = try queues[d].readWithEvent(buffers[b], count: shape.reduce(1, *), label: "output \(name)")
+      lastTransfers.append(("output \(name)", d, data.count * 4, .download, ev))
+      out[name] = HostTensor(shape: shape, data: data)
     }
     return out
   }
@@ -149,7 +160,8 @@ public final class Executor {
     let q = queues[d]
     do {
       for (name, b) in program.inputs where program.buffers[b].device == d {
-        _ = try q.write(buffers[b], inputs[name]!.data, label: "input \(name)")
+        let ev = try q.write(buffers[b], inputs[name]!.data, label: "input \(name)")
+        transferLock.withLock { lastTransfers.append(("input \(name)", d, program.buffers[b].bytes, .upload, ev)) }
       }
       for (i, step) in program.steps.enumerated() where step.device == d {
         guard let waits = board.wait(for: dependencies[i]) else { return }  // another device failed
@@ -185,10 +197,17 @@ public final class Executor {
 
   /// Device times of every step of the last run.
   public func timings() -> [StepTiming] {
-    lastEvents.compactMap { step, ev in
-      ev.profile().map { StepTiming(node: step.node, kernel: step.label, device: devices[step.device].name,
-                                    startNanoseconds: $0.start, endNanoseconds: $0.end) }
+    let steps = lastEvents.compactMap { step, ev -> StepTiming? in
+      var bytes = 0, kind = StepTiming.Kind.kernel
+      if case .copy(_, _, let b) = step.action { bytes = b; kind = .copy }
+      return ev.profile().map { StepTiming(node: step.node, kernel: step.label, device: devices[step.device].name,
+                                           startNanoseconds: $0.start, endNanoseconds: $0.end, kind: kind, bytes: bytes) }
     }
+    let host = lastTransfers.compactMap { what, d, bytes, kind, ev in
+      ev.profile().map { StepTiming(node: what, kernel: kind.rawValue, device: devices[d].name,
+                                    startNanoseconds: $0.start, endNanoseconds: $0.end, kind: kind, bytes: bytes) }
+    }
+    return steps + host
   }
 }
 

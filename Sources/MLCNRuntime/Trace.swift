@@ -1,5 +1,7 @@
-// Chrome trace export of a measured run: one row per device, one slice per step, so the
-// overlap of lanes on different devices can be seen in chrome://tracing or Perfetto.
+// Chrome trace export of a measured run (chrome://tracing, Perfetto): per device one track
+// of kernels, named by the IR value they compute, one track of copies arriving from other
+// devices, and one of host uploads and downloads, each transfer with its bytes, so the
+// overlap of lanes and the cost of moving data can be read off.
 
 import Foundation
 import MLCNFormats
@@ -8,13 +10,26 @@ public enum Trace {
   public static func json(_ timings: [StepTiming]) -> Data {
     let origin = timings.map(\.startNanoseconds).min() ?? 0
     let devices = Array(Set(timings.map(\.device))).sorted()
-    var events: [[String: Any]] = devices.enumerated().map { i, d in
-      ["name": "thread_name", "ph": "M", "pid": 0, "tid": i, "args": ["name": "device \(d)"]]
+    func track(_ t: StepTiming) -> (tid: Int, name: String) {
+      let d = devices.firstIndex(of: t.device)!
+      switch t.kind {
+      case .kernel: return (3 * d, "device \(t.device)")
+      case .copy: return (3 * d + 1, "device \(t.device) copies in")
+      case .upload, .download: return (3 * d + 2, "device \(t.device) host transfers")
+      }
+    }
+    var named: [Int: String] = [:]
+    for t in timings { let k = track(t); named[k.tid] = k.name }
+    var events: [[String: Any]] = named.keys.sorted().map { tid in
+      ["name": "thread_name", "ph": "M", "pid": 0, "tid": tid, "args": ["name": named[tid]!]]
     }
     for t in timings {
-      events.append(["name": "\(t.node) \(t.kernel)", "cat": "op", "ph": "X", "pid": 0,
-                     "tid": devices.firstIndex(of: t.device)!,
-                     "ts": Double(t.startNanoseconds &- origin) / 1000, "dur": Double(t.endNanoseconds &- t.startNanoseconds) / 1000])
+      var e: [String: Any] = ["name": t.kind == .kernel ? "\(t.node) \(t.kernel)" : "\(t.kind.rawValue) \(t.node)",
+                              "cat": t.kind == .kernel ? "op" : "transfer", "ph": "X", "pid": 0, "tid": track(t).tid,
+                              "ts": Double(t.startNanoseconds &- origin) / 1000,
+                              "dur": Double(t.endNanoseconds &- t.startNanoseconds) / 1000]
+      if t.kind != .kernel { e["args"] = ["bytes": t.bytes, "label": t.kernel] }
+      events.append(e)
     }
     return try! JSONSerialization.data(withJSONObject: ["traceEvents": events, "displayTimeUnit": "ms"], options: [.sortedKeys])
   }

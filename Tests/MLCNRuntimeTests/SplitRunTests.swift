@@ -34,7 +34,9 @@ func lanesOverTwoDevicesMatchOneDevice(_ file: String) throws {
 
   let timings = split.timings()
   #expect(Set(timings.map(\.device)) == Set(pair.map(\.name)))
-  #expect(timings.contains { $0.kernel.hasPrefix("transfer") })
+  #expect(timings.contains { $0.kind == .copy && $0.kernel.hasPrefix("transfer") && $0.bytes > 0 })
+  #expect(timings.contains { $0.kind == .upload && $0.node == "input x" && $0.bytes == 3 * 784 * 4 })
+  #expect(timings.contains { $0.kind == .download && $0.node == "output y" && $0.bytes == 3 * 10 * 4 })
   let trace = try JSONSerialization.jsonObject(with: Trace.json(timings)) as? [String: Any]
   #expect((trace?["traceEvents"] as? [Any])?.count ?? 0 > timings.count)
 }

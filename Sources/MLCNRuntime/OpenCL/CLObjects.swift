@@ -150,6 +150,17 @@ extension CLQueue {
     return out
   }
 
+  /// A blocking read that also returns its event (for traces).
+  public func readWithEvent(_ buffer: CLBuffer, count: Int, label: String) throws(CLError) -> ([Float], CLEvent) {
+    var out = [Float](repeating: 0, count: count)
+    var ev: cl_event?
+    let status = out.withUnsafeMutableBytes { raw in
+      clEnqueueReadBuffer(handle, buffer.handle, cl_bool(CL_TRUE), 0, raw.count, raw.baseAddress, 0, nil, &ev)
+    }
+    try check(status, "clEnqueueReadBuffer", device: device.name, context: label)
+    return (out, CLEvent(ev!))
+  }
+
   public func copy(from src: CLBuffer, to dst: CLBuffer, bytes: Int, wait: [CLEvent], label: String) throws(CLError) -> CLEvent {
     var ev: cl_event?
     let status = withWaitList(wait) { n, list in
