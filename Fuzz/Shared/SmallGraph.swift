@@ -38,8 +38,7 @@ struct FuzzKernels: KernelReporter {
   func footprint(of id: ValueID, in g: Graph, on device: DeviceDescriptor) -> KernelFootprint {
     let n = g[id]
     let computes = !n.op.isHostProvided && !n.op.isView
-    let params = g.parameters(of: id).reduce(0) { $0 + g.type(of: $1).bytes }
-    return KernelFootprint(launches: computes ? 1 : 0, scratchBytes: 0, parameterBytes: params)
+    return KernelFootprint(launches: computes ? 1 : 0, scratch: [], parameters: g.parameters(of: id).map { g.type(of: $0).bytes })
   }
 }
 

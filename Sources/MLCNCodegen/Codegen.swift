@@ -59,9 +59,7 @@ public enum Codegen {
 extension NodeKernels {
   /// Launches, scratch bytes and packed parameter bytes of node `id`.
   public func footprint(_ id: ValueID, _ g: Graph) -> KernelFootprint {
-    let params = g.parameters(of: id).reduce(0) { sum, p in
-      sum + (weightLayouts[p] ?? .plain).packedCount(shape: g.type(of: p).shape) * 4
-    }
-    return KernelFootprint(launches: steps.count, scratchBytes: scratch.reduce(0, +) * 4, parameterBytes: params)
+    let params = g.parameters(of: id).map { (weightLayouts[$0] ?? .plain).packedCount(shape: g.type(of: $0).shape) * 4 }
+    return KernelFootprint(launches: steps.count, scratch: scratch.map { $0 * 4 }, parameters: params)
   }
 }

@@ -4,15 +4,13 @@
 // bound to buffers. `mlcnc compile --emit kernels` prints it; the runtime instantiates it.
 //
 // Algorithm (build):
-//  1. Homes: each node's device; views use their operand's buffer; graph inputs and
-//     parameters live where they are read.
-//  2. Every result of every computing node gets a buffer on its home device.
-//  3. Walking nodes in order, codegen gives each its kernels for its device. A data
-//     operand computed on another device gets a copy, filled by a copy step just before
-//     its first reader; a graph input gets a host-written buffer on each device that
-//     reads it; a parameter gets one buffer per device that reads it, packed in the
-//     layout the reader asks for.
-//  4. Scratch buffers per node; steps in graph order with buffer-bound arguments.
+//  1. Codegen gives each node its kernels for its device.
+//  2. BufferLayout lists every buffer with its lifetime (results, copies of values read on
+//     another device, host-written inputs, parameters packed as the reader wants, scratch);
+//     MemoryPlanning lets buffers never alive at the same time share memory, exactly as
+//     the planner's memory model counts it.
+//  3. Walking nodes in order: a copy step just before a value's first reader on another
+//     device, then the node's steps with their arguments bound to buffers.
 
 import MLCNBase
 import MLCNGraph
@@ -30,6 +28,8 @@ public struct KernelProgram: Sendable {
     public var value: ValueID?
     /// For messages and traces: "value L.0.h", "scratch 0 of c", ...
     public var purpose: String
+    /// The memory it lives in: buffers never alive at the same time share one.
+    public var storage: Int
   }
 
   public enum Arg: Hashable, Sendable {
@@ -58,6 +58,8 @@ public struct KernelProgram: Sendable {
 
   public var devices: [DeviceDescriptor]
   public var buffers: [Buffer] = []
+  /// Device memory blocks (device, bytes) that the buffers live in.
+  public var storages: [(device: Int, bytes: Int)] = []
   public var steps: [Step] = []
   /// Buffers the host writes before every run: (input name, buffer).
   public var inputs: [(name: String, buffer: Int)] = []
@@ -69,7 +71,7 @@ public struct KernelProgram: Sendable {
   /// Bytes allocated on each device.
   public var bytesPerDevice: [Int] {
     var used = Array(repeating: 0, count: devices.count)
-    for b in buffers { used[b.device] += b.bytes }
+    for s in storages { used[s.device] += s.bytes }
     return used
   }
 }
@@ -79,55 +81,59 @@ extension KernelProgram {
   public static func build(_ graph: Graph, placement: [Int], devices: [DeviceDescriptor],
                            options: CodegenOptions = CodegenOptions()) -> KernelProgram {
     var p = KernelProgram(devices: devices)
-    // 1. Homes (as the planner's memory model counts them).
-    let home = graph.homes(placement: placement)
-    let users = graph.users()
+    // 1-2. Kernels per node, then every buffer with its lifetime, and the memory they share.
+    var kernels: [Int: NodeKernels] = [:]
+    for id in graph.ids where !graph[id].op.isHostProvided {
+      kernels[id.index] = Codegen.kernels(for: id, in: graph, device: devices[placement[id.index]], options: options)
+    }
+    let specs = BufferLayout.buffers(graph, placement: placement) { id, _ in kernels[id.index]!.footprint(id, graph) }
+    let (slot, slots) = MemoryPlanning.assign(specs.map(\.lifetime))
+    p.storages = slots
     var bufferOf: [Key: Int] = [:]
-    func add(_ b: Buffer) -> Int { p.buffers.append(b); return p.buffers.count - 1 }
-
-    // 2. Results of computing nodes.
-    for id in graph.ids where !graph[id].op.isView && graph[id].op != .parameter {
-      if graph[id].op == .input, !users[id.index].isEmpty { continue }  // written where read
-      for r in graph.results(of: id) {
-        let role: Role = graph[id].op == .input ? .input : .value
-        bufferOf[Key(r, home[id.index])] = add(Buffer(device: home[id.index], bytes: graph.type(of: r).bytes, role: role,
-                                                      value: r, purpose: "value \(graph.name(of: r))"))
-        if role == .input { p.inputs.append((graph[id].name, bufferOf[Key(r, home[id.index])]!)) }
+    var scratchOf: [Int: [Int]] = [:]
+    for (i, spec) in specs.enumerated() {
+      let d = spec.lifetime.device, bytes = spec.lifetime.bytes
+      func add(_ role: Role, _ value: ValueID?, _ purpose: String) {
+        p.buffers.append(Buffer(device: d, bytes: bytes, role: role, value: value, purpose: purpose, storage: slot[i]))
+      }
+      switch spec.kind {
+      case .value(let v):
+        bufferOf[Key(v, d)] = i
+        add(.value, v, "value \(graph.name(of: v))")
+      case .copy(let v):
+        bufferOf[Key(v, d)] = i
+        add(.copy, v, "copy of \(graph.name(of: v))")
+      case .input(let v):
+        bufferOf[Key(v, d)] = i
+        p.inputs.append((graph[v].name, i))
+        add(.input, v, "input \(graph[v].name)")
+      case .parameter(let v):
+        bufferOf[Key(v, d)] = i
+        let layout = kernels.values.lazy.compactMap { $0.weightLayouts[v] }.first ?? .plain
+        p.parameters.append((v, i))
+        add(.parameter(layout), v, "parameter \(graph[v].name)")
+      case .scratch(let node, let index):
+        scratchOf[node, default: []].append(i)
+        add(.scratch, nil, "scratch \(index) of \(graph[ValueID(node)].name)")
       }
     }
+    let home = graph.homes(placement: placement)
 
-    // 3. Kernels, copies, inputs and parameters, in graph order.
+    // 3-4. Steps in graph order: copies before a value's first reader on a device, then
+    // the node's kernels with their arguments bound to buffers.
+    var copied = Set<Key>()
     for id in graph.ids where !graph[id].op.isHostProvided {
-      let node = graph[id], d = placement[id.index]
-      let nk = Codegen.kernels(for: id, in: graph, device: devices[d], options: options)
+      let node = graph[id], d = placement[id.index], nk = kernels[id.index]!
       if nk.aliasesOperand { continue }
       for operand in graph.operands(of: id) {
-        let v = graph.root(operand)
-        if bufferOf[Key(v, d)] != nil { continue }
-        let bytes = graph.type(of: v).bytes
-        if graph[v].op == .input {
-          bufferOf[Key(v, d)] = add(Buffer(device: d, bytes: bytes, role: .input, value: v, purpose: "input \(graph[v].name)"))
-          p.inputs.append((graph[v].name, bufferOf[Key(v, d)]!))
-          continue
-        }
-        let from = home[v.index]
-        let src = bufferOf[Key(v, from)]!
-        let dst = add(Buffer(device: d, bytes: bytes, role: .copy, value: v, purpose: "copy of \(graph.name(of: v))"))
-        bufferOf[Key(v, d)] = dst
-        p.steps.append(Step(action: .copy(from: src, to: dst, bytes: bytes), device: d, node: graph.name(of: v),
-                            label: "transfer \(devices[from].name)->\(devices[d].name)", reads: [src], writes: [dst]))
+        let v = graph.root(operand), from = home[v.index]
+        guard graph[v].op != .input, from != d, copied.insert(Key(v, d)).inserted else { continue }
+        let src = bufferOf[Key(v, from)]!, dst = bufferOf[Key(v, d)]!
+        p.steps.append(Step(action: .copy(from: src, to: dst, bytes: graph.type(of: v).bytes), device: d,
+                            node: graph.name(of: v), label: "transfer \(devices[from].name)->\(devices[d].name)",
+                            reads: [src], writes: [dst]))
       }
-      for param in graph.parameters(of: id) where bufferOf[Key(param, d)] == nil {
-        let layout = nk.weightLayouts[param] ?? .plain
-        let b = add(Buffer(device: d, bytes: layout.packedCount(shape: graph.type(of: param).shape) * 4,
-                           role: .parameter(layout), value: param, purpose: "parameter \(graph[param].name)"))
-        bufferOf[Key(param, d)] = b
-        p.parameters.append((param, b))
-      }
-      // 4. Scratch and steps.
-      let scratch = nk.scratch.enumerated().map { i, n in
-        add(Buffer(device: d, bytes: n * 4, role: .scratch, value: nil, purpose: "scratch \(i) of \(node.name)"))
-      }
+      let scratch = scratchOf[id.index] ?? []
       func buffer(_ ref: BufferRef) -> Int {
         switch ref {
         case .value(let v): bufferOf[Key(graph.root(v), d)]!

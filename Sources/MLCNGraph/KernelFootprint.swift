@@ -8,15 +8,17 @@ import MLCNBase
 public struct KernelFootprint: Hashable, Sendable {
   /// Kernel launches and library calls (each pays the device's launch overhead).
   public var launches: Int
-  /// Device memory the kernels use for themselves, beyond the node's values.
-  public var scratchBytes: Int
-  /// The node's parameters as packed on the device (layouts may pad).
-  public var parameterBytes: Int
-  public init(launches: Int, scratchBytes: Int, parameterBytes: Int) {
+  /// Scratch buffers the kernels use for themselves, in bytes each.
+  public var scratch: [Int]
+  /// Each parameter the node reads as packed on the device (layouts may pad), in bytes.
+  public var parameters: [Int]
+  public init(launches: Int, scratch: [Int], parameters: [Int]) {
     self.launches = launches
-    self.scratchBytes = scratchBytes
-    self.parameterBytes = parameterBytes
+    self.scratch = scratch
+    self.parameters = parameters
   }
+  public var scratchBytes: Int { scratch.reduce(0, +) }
+  public var parameterBytes: Int { parameters.reduce(0, +) }
 }
 
 public protocol KernelReporter: Sendable {

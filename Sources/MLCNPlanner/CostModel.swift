@@ -19,33 +19,23 @@ public enum CostModel {
   }
 }
 
-/// Device memory of a placed graph: what the runtime will allocate, byte for byte.
-///  1. Every value computed on a device (every result of a node that is not a view or a
-///     parameter) has a buffer on its home device.
-///  2. A value read on another device gets a copy there (graph inputs: a host-written
-///     buffer on every device that reads them).
-///  3. Each node's parameters are held, packed, on the node's device; its scratch too.
+/// Device memory of a placed graph: what the runtime will allocate, byte for byte. The
+/// buffers and their lifetimes come from `BufferLayout` (codegen's footprints for each
+/// node's scratch and packed parameters); buffers never alive at the same time share
+/// memory (`MemoryPlanning`), as in the kernel program.
 public enum MemoryModel {
   public static func bytesPerDevice(_ g: Graph, placement: [Int], devices: [DeviceDescriptor],
                                     kernels: any KernelReporter) -> [Int] {
+    let specs = BufferLayout.buffers(g, placement: placement) { id, d in kernels.footprint(of: id, in: g, on: devices[d]) }
+    return MemoryPlanning.bytesPerDevice(specs.map(\.lifetime), devices: devices.count)
+  }
+
+  /// Device memory without reuse: every buffer its own (for comparison in reports).
+  public static func bytesWithoutReuse(_ g: Graph, placement: [Int], devices: [DeviceDescriptor],
+                                       kernels: any KernelReporter) -> [Int] {
     var used = Array(repeating: 0, count: devices.count)
-    let home = g.homes(placement: placement)
-    var copies = Set<[Int]>()  // [value index, result, device]
-    for id in g.ids {
-      let n = g[id], d = home[id.index]
-      if n.op == .parameter || n.op.isView { continue }
-      if n.op == .input {
-        // Written by the host wherever it is read (or on its home when nobody reads it).
-        copies.insert([id.index, 0, d])
-        continue
-      }
-      used[d] += nodeBytes(id, in: g, on: devices[d], kernels: kernels)
-      for operand in g.operands(of: id) {
-        let r = g.root(operand)
-        if home[r.index] != d || g[r].op == .input { copies.insert([r.index, r.result, d]) }
-      }
-    }
-    for c in copies { used[c[2]] += g.type(of: ValueID(c[0], result: c[1])).bytes }
+    let specs = BufferLayout.buffers(g, placement: placement) { id, d in kernels.footprint(of: id, in: g, on: devices[d]) }
+    for s in specs { used[s.lifetime.device] += s.lifetime.bytes }
     return used
   }
 

@@ -35,11 +35,13 @@ enum DataParallel {
       share[d] += 1
     }
     // 3. Memory.
+    var memory: [String: Int] = [:]
     for d in devices.indices where share[d] > 0 {
       let all = Array(repeating: d, count: g.nodes.count)
       let total = MemoryModel.bytesPerDevice(g, placement: all, devices: devices, kernels: times.kernels)[d]
       let params = g.ids.reduce(0) { $0 + times.kernels.footprint(of: $1, in: g, on: devices[d]).parameterBytes }
       let need = params + (total - params) * share[d] / batch
+      memory[devices[d].name] = need
       if need > devices[d].memoryBytes {
         throw PlanError("data-parallel needs \(ByteCount.format(need)) on device \(devices[d].name) for \(share[d]) samples, which has \(ByteCount.format(devices[d].memoryBytes)); use a smaller --batch or more devices")
       }
@@ -53,8 +55,10 @@ enum DataParallel {
     }
     let predicted = devices.indices.map { seconds($0, share[$0]) }.max() ?? 0
     let ops = g.ids.filter { !g[$0].op.isHostProvided }.map { Plan.Op(name: g[$0].name, device: nil, parts: parts) }
-    return Plan(strategy: Strategy.dataParallel.rawValue, devices: devices.map(\.name), predictedSeconds: predicted,
-                batch: batch, ops: ops, lanes: analysis.names(in: g))
+    var plan = Plan(strategy: Strategy.dataParallel.rawValue, devices: devices.map(\.name), predictedSeconds: predicted,
+                    batch: batch, ops: ops, lanes: analysis.names(in: g))
+    plan.memoryBytes = memory
+    return plan
   }
 }
 

@@ -36,6 +36,9 @@ public struct Plan: Codable, Hashable, Sendable {
   public var lanes: [[String]]
   /// The device of each lane in `lanes` (lane strategies only).
   public var laneDevices: [String]?
+  /// Device memory the plan needs per device (buffers that are never alive at the same
+  /// time share memory), as the runtime allocates it.
+  public var memoryBytes: [String: Int]?
 
   public init(strategy: String, devices: [String], predictedSeconds: Double, batch: Int?, ops: [Op], lanes: [[String]]) {
     self.version = Plan.currentVersion
@@ -50,6 +53,7 @@ public struct Plan: Codable, Hashable, Sendable {
   enum CodingKeys: String, CodingKey {
     case version, strategy, devices, batch, ops, lanes
     case laneDevices = "lane_devices"
+    case memoryBytes = "memory_bytes"
     case predictedSeconds = "predicted_seconds"
   }
 

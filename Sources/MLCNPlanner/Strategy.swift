@@ -107,6 +107,8 @@ public enum Planner {
     }
     var plan = Plan(strategy: strategy.rawValue, devices: times.machine.devices.map(\.name),
                     predictedSeconds: schedule.makespan, batch: g.batch, ops: ops, lanes: analysis.names(in: g))
+    let memory = MemoryModel.bytesPerDevice(g, placement: placement, devices: times.machine.devices, kernels: times.kernels)
+    plan.memoryBytes = Dictionary(uniqueKeysWithValues: zip(times.machine.devices.map(\.name), memory).filter { $0.1 > 0 })
     if strategy != .single {
       plan.laneDevices = analysis.lanes.map { times.machine.devices[placement[$0[0].index]].name }
     }

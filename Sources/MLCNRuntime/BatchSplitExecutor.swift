@@ -11,6 +11,8 @@ public protocol GraphRunner: AnyObject {
   var devices: [CLDevice] { get }
   func run(_ inputs: [String: HostTensor]) throws -> [String: HostTensor]
   func timings() -> [StepTiming]
+  /// Device memory allocated, by device name.
+  var memoryBytes: [String: Int] { get }
 }
 
 extension Executor: GraphRunner {}
@@ -40,6 +42,10 @@ public final class BatchSplitExecutor: GraphRunner {
   }
 
   public func timings() -> [StepTiming] { parts.flatMap { $0.executor.timings() } }
+
+  public var memoryBytes: [String: Int] {
+    parts.reduce(into: [:]) { sum, p in sum.merge(p.executor.memoryBytes, uniquingKeysWith: +) }
+  }
 }
 
 extension HostTensor {

@@ -88,7 +88,7 @@ public final class Executor {
       if need > dev.globalMemoryBytes {
         throw RuntimeError("device \(dev.name) (\(dev.deviceName)) is out of memory: this plan needs \(need >> 20) MiB there, it has \(dev.globalMemoryBytes >> 20) MiB; use a smaller --batch or more devices")
       }
-      if let largest = program.buffers.filter({ $0.device == d }).map(\.bytes).max(), largest > dev.maxAllocationBytes {
+      if let largest = program.storages.filter({ $0.device == d }).map(\.bytes).max(), largest > dev.maxAllocationBytes {
         throw RuntimeError("device \(dev.name) (\(dev.deviceName)) cannot hold a \(largest >> 20) MiB buffer (its largest allocation is \(dev.maxAllocationBytes >> 20) MiB); use a smaller --batch")
       }
     }
@@ -97,9 +97,14 @@ public final class Executor {
       contexts[d.platform] = try CLContext(devices: devices.filter { $0.platform == d.platform })
     }
     queues = try devices.map { d throws(CLError) in try CLQueue(context: contexts[d.platform]!, device: d) }
-    buffers = try program.buffers.map { b throws(CLError) in
-      try CLBuffer(context: queues[b.device].context, bytes: b.bytes, device: devices[b.device].name, purpose: b.purpose)
+    // One OpenCL buffer per storage; the program's buffers that share a storage (never
+    // alive at the same time) use the same one.
+    let storages = try program.storages.enumerated().map { i, st throws(CLError) in
+      let users = program.buffers.filter { $0.storage == i }.map(\.purpose)
+      return try CLBuffer(context: queues[st.device].context, bytes: st.bytes, device: devices[st.device].name,
+                          purpose: users.count == 1 ? users[0] : "\(users[0]) and \(users.count - 1) more")
     }
+    buffers = program.buffers.map { storages[$0.storage] }
     for (value, b) in program.parameters {
       let name = graph[value].name, shape = graph.type(of: value).shape
       guard let t = parameters[value] else { throw RuntimeError("missing weight '\(name)'") }
@@ -193,6 +198,10 @@ public final class Executor {
       try? q.finish()
       throw error
     }
+  }
+
+  public var memoryBytes: [String: Int] {
+    Dictionary(uniqueKeysWithValues: zip(devices.map(\.name), program.bytesPerDevice))
   }
 
   /// Device times of every step of the last run.

@@ -64,6 +64,9 @@ struct PlanCommand: ParsableCommand {
       print("plan for \(graph.name) (batch \(batch)): strategy \(plan.strategy), predicted \(String(format: "%.3f", plan.predictedSeconds * 1000)) ms per batch; "
         + "\(lanes.lanes.count) lanes detected" + (lanes.nestingDepth > 1 ? " (lanes nested \(lanes.nestingDepth) deep; the outer ones are balanced)" : ""))
       print(report.table(), terminator: "")
+      let reused = MemoryModel.bytesPerDevice(graph, placement: report.placement, devices: times.machine.devices, kernels: times.kernels)
+      let whole = MemoryModel.bytesWithoutReuse(graph, placement: report.placement, devices: times.machine.devices, kernels: times.kernels)
+      print("peak device memory: \(ByteCount.format(reused.max() ?? 0)) (\(ByteCount.format(whole.max() ?? 0)) without buffer reuse)")
     }
   }
 }

@@ -155,7 +155,7 @@ struct Run: ParsableCommand {
           outs[o.name] = ["shape": t.shape, "values": t.data.map(Double.init)] as [String: Any]
         }
         printJSON(["network": graph.name, "batch": batch, "samples": total, "batches": chunks.count,
-                   "samples_per_second": samplesPerSecond, "devices": used.map(\.name), "strategy": thePlan.strategy,
+                   "samples_per_second": samplesPerSecond, "device_memory_bytes": executor.memoryBytes, "devices": used.map(\.name), "strategy": thePlan.strategy,
                    "seconds_per_batch": perBatch, "first_run_seconds": firstSeconds, "setup_seconds": setupSeconds,
                    "runs": runTimes.count + 1, "kernels_compiled": cache.compiledFromSource,
                    "kernels_loaded_from_cache": cache.loadedFromDisk, "outputs": outs])
