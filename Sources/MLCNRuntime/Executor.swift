@@ -23,7 +23,9 @@ import MLCNGraph
 
 public struct RuntimeError: Error, Sendable, CustomStringConvertible {
   public var message: String
-  public init(_ message: String) { self.message = message }
+  /// The device at fault, when one is.
+  public var device: String?
+  public init(_ message: String, device: String? = nil) { self.message = message; self.device = device }
   public var description: String { "error: \(message)" }
 }
 
@@ -86,10 +88,10 @@ public final class Executor {
     for (d, need) in program.bytesPerDevice.enumerated() where need > 0 {
       let dev = devices[d]
       if need > dev.globalMemoryBytes {
-        throw RuntimeError("device \(dev.name) (\(dev.deviceName)) is out of memory: this plan needs \(need >> 20) MiB there, it has \(dev.globalMemoryBytes >> 20) MiB; use a smaller --batch or more devices")
+        throw RuntimeError("device \(dev.name) (\(dev.deviceName)) is out of memory: this plan needs \(need >> 20) MiB there, it has \(dev.globalMemoryBytes >> 20) MiB; use a smaller --batch or more devices", device: dev.name)
       }
       if let largest = program.storages.filter({ $0.device == d }).map(\.bytes).max(), largest > dev.maxAllocationBytes {
-        throw RuntimeError("device \(dev.name) (\(dev.deviceName)) cannot hold a \(largest >> 20) MiB buffer (its largest allocation is \(dev.maxAllocationBytes >> 20) MiB); use a smaller --batch")
+        throw RuntimeError("device \(dev.name) (\(dev.deviceName)) cannot hold a \(largest >> 20) MiB buffer (its largest allocation is \(dev.maxAllocationBytes >> 20) MiB); use a smaller --batch", device: dev.name)
       }
     }
     var contexts: [cl_platform_id: CLContext] = [:]
@@ -169,8 +171,12 @@ public final class Executor {
         transferLock.withLock { lastTransfers.append(("input \(name)", d, program.buffers[b].bytes, .upload, ev)) }
       }
       for (i, step) in program.steps.enumerated() where step.device == d {
-        guard let waits = board.wait(for: dependencies[i]) else { return }  // another device failed
+        guard let waits = board.wait(for: dependencies[i]) else {  // another device failed
+          try? q.finish()
+          return
+        }
         let label = "op '\(step.node)' \(step.label)"
+        try Faults.check(.run, step.node, device: devices[d].name, context: label)
         let event: CLEvent
         switch step.action {
         case .launch(_, _, _, let global, let local):

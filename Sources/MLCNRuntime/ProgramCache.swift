@@ -42,6 +42,7 @@ public final class ProgramCache: @unchecked Sendable {
 
   /// The built program of `source` for `device`, from memory, disk, or the compiler.
   public func program(_ source: ProgramSource, context: CLContext, device: CLDevice, purpose: String) throws(CLError) -> CLProgram {
+    try Faults.check(.build, device.name, device: device.name, context: purpose + " (" + source.file + ")")
     let text = source.text, options = source.optionString
     let key = ProgramCache.hash(device.compilerIdentity + "\u{0}" + options + "\u{0}" + text)
     // A program keeps its context alive, so the context's handle cannot be reused while

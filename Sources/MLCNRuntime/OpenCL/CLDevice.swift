@@ -87,7 +87,7 @@ public enum CLDevices {
       let want = part.contains(":") ? part : "0:\(part)"
       guard let d = devices.first(where: { $0.name == want }) else {
         let known = devices.map(\.name).joined(separator: ", ")
-        throw DeviceSelectionError(message: "no OpenCL device '\(part)' (devices: \(known); see `mlcnc devices`)")
+        throw DeviceSelectionError(message: "no OpenCL device '\(part)' (devices: \(known); see `mlcnc devices`)", missing: want)
       }
       guard !chosen.contains(d) else { throw DeviceSelectionError(message: "device '\(part)' is listed twice") }
       chosen.append(d)
@@ -152,7 +152,7 @@ public enum CLDevices {
       try check(clGetDeviceIDs(platform, cl_device_type(CL_DEVICE_TYPE_ALL), n, &ids, nil), "clGetDeviceIDs")
       let platformName = platformString(platform, CL_PLATFORM_NAME)
       for (di, id) in ids.enumerated() {
-        guard let id else { continue }
+        guard let id, !Faults.active(.missing, "\(pi):\(di)") else { continue }
         let typeBits = deviceValue(id, CL_DEVICE_TYPE, cl_device_type.self)
         let kind: DeviceKind = typeBits & cl_device_type(CL_DEVICE_TYPE_GPU) != 0 ? .gpu
           : typeBits & cl_device_type(CL_DEVICE_TYPE_CPU) != 0 ? .cpu : .accelerator
@@ -199,5 +199,7 @@ public enum CLDevices {
 
 public struct DeviceSelectionError: Error, Sendable, CustomStringConvertible {
   public var message: String
+  /// The requested device that is not there, when that is the problem.
+  public var missing: String? = nil
   public var description: String { "error: \(message)" }
 }

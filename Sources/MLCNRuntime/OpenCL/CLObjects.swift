@@ -52,6 +52,7 @@ public final class CLBuffer: @unchecked Sendable {
   public let bytes: Int
 
   public init(context: CLContext, bytes: Int, device: String, purpose: String) throws(CLError) {
+    try Faults.check(.oom, device, device: device, context: "\(bytes) bytes for \(purpose)")
     var status: cl_int = 0
     guard let m = clCreateBuffer(context.handle, cl_mem_flags(CL_MEM_READ_WRITE), max(bytes, 4), nil, &status),
           status == CL_SUCCESS else {

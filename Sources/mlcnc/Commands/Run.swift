@@ -33,6 +33,8 @@ struct Run: ParsableCommand {
   var batchSize: Int?
   @Option(help: "Write a Chrome trace (chrome://tracing, Perfetto) of the last run.") var trace: String?
   @Flag(help: "Print one JSON object.") var json = false
+  @Flag(help: "When a device fails (it is missing, a kernel does not build there, it runs out of memory, or an OpenCL call fails during a batch), plan again over the other devices, with a warning, and run there.")
+  var fallback = false
 
   func validate() throws {
     guard repeatCount >= 0 else { throw ValidationError("--repeat must be 0 or more") }
@@ -45,8 +47,12 @@ struct Run: ParsableCommand {
       var model = try loadModel()
       // The input names come from the source itself: the graph is lowered once, for the
       // batch the inputs hold.
-      let inputNames = try Parser.parse(model.source).statements.compactMap { stmt -> String? in
+      let statements = try Parser.parse(model.source).statements
+      let inputNames = statements.compactMap { stmt -> String? in
         if case .input(let name, _, _) = stmt { name.text } else { nil }
+      }
+      let outputNames = statements.flatMap { stmt -> [String] in
+        if case .output(let names) = stmt { names.map(\.text) } else { [] }
       }
       var tensors: [String: HostTensor] = [:]
       var files: [String: String] = [:]
@@ -63,8 +69,8 @@ struct Run: ParsableCommand {
       // Batches: --batch, else a package's compiled batch when the inputs hold more, else all.
       let batch = min(batchSize ?? (network.hasSuffix(".mlcn") ? total : max(model.compiledBatch, 1)), total)
       let chunks = stride(from: 0, to: total, by: batch).map { $0..<min($0 + batch, total) }
-      let (devices, times) = try realTarget(deviceOptions.devices ?? storedDevices(model))
-      let explicit = try plan.map { path in try Plan.decode(try readPlanFile(path), file: path) }
+      var target = try selectTarget(deviceOptions.devices ?? storedDevices(model))
+      var explicit = try plan.map { path in try Plan.decode(try readPlanFile(path), file: path) }
       let cache = ProgramCache(directory: Caches.kernels)
       if isatty(STDERR_FILENO) != 0 {
         cache.onCompile = { file, device in printError("compiling \(file) for device \(device) (cached for later runs)...") }
@@ -84,24 +90,22 @@ struct Run: ParsableCommand {
             throw RuntimeError("\(files[n.name]!): shape \(t.shape) does not match input '\(n.name)' \(want)")
           }
         }
-        let thePlan = try model.plan(for: graph, times: times, strategy: deviceOptions.strategy, seed: weightOptions.seed,
+        let thePlan = try model.plan(for: graph, times: target.times, strategy: deviceOptions.strategy, seed: weightOptions.seed,
                                      explicit: size == batch ? explicit : nil)
-        let programs = try Pipeline.kernels(model.source, graph, plan: thePlan, machine: times.machine)
+        let programs = try Pipeline.kernels(model.source, graph, plan: thePlan, machine: target.times.machine)
         // A .mlcn gets its weights only now, once its inputs and a plan that fits are known.
         if stages.isEmpty && (network.hasSuffix(".mlcn") || weightOptions.weights != nil) {
           (model.weights, model.weightsOrigin) = try weightsFor(graph, weightOptions)
         }
         let start = Date()
-        let runner = try Pipeline.executable(programs, devices: devices, weights: model.weights,
+        let runner = try Pipeline.executable(programs, devices: target.devices, weights: model.weights,
                                              weightsOrigin: model.weightsOrigin, cache: cache)
         setupSeconds += Date().timeIntervalSince(start)
         let s = BatchStage(graph: graph, plan: thePlan, programs: programs, runner: runner)
         stages[size] = s
         return s
       }
-      let main = try stage(batch)
-      let graph = main.graph, thePlan = main.plan
-      let outputPaths = try namedPaths(outputs, names: graph.outputs.map(\.name), what: "output")
+      let outputPaths = try namedPaths(outputs, names: outputNames, what: "output")
 
       // Runs every batch once: the gathered outputs and each batch's seconds.
       func pass() throws -> (outputs: [String: HostTensor], seconds: [Double]) {
@@ -118,8 +122,30 @@ struct Run: ParsableCommand {
         }
         return (parts.mapValues { $0.count == 1 ? $0[0] : HostTensor(concatenatingSamples: $0) }, seconds)
       }
+      // The first pass: with --fallback, a device that fails is left out and the network
+      // planned again over the others.
       var start = Date()
-      let first = try pass()
+      var first: (outputs: [String: HostTensor], seconds: [Double])
+      while true {
+        do {
+          start = Date()
+          first = try pass()
+          break
+        } catch where fallback {
+          guard let bad = failingDevice(error), target.devices.count > 1, target.devices.contains(where: { $0.name == bad }) else {
+            throw error
+          }
+          let rest = target.devices.filter { $0.name != bad }.map(\.name).joined(separator: ",")
+          let why = errorMessage(error).split(separator: "\n").first.map(String.init) ?? ""
+          printError("warning: device \(bad) failed (\(why.replacingOccurrences(of: "error: ", with: ""))); planning again over \(rest)")
+          target = try realTarget(rest)
+          stages = [:]
+          setupSeconds = 0
+          explicit = nil
+        }
+      }
+      let main = try stage(batch)
+      let graph = main.graph, thePlan = main.plan
       var results = first.outputs
       let firstSeconds = Date().timeIntervalSince(start)
       var runTimes: [Double] = []
@@ -141,7 +167,7 @@ struct Run: ParsableCommand {
       // Op times are kept per op signature, which includes the batch: a batch split's
       // slices run other shapes than `graph`, so only whole-op runs are recorded.
       if main.programs.parts.count == 1 && main.programs.parts[0].range == nil {
-        var measured = times.measured
+        var measured = target.times.measured
         TimingStore.record(executor.timings(), graph: graph, devices: used, into: &measured)
         TimingStore.save(measured, to: Caches.timesFile)
       }
@@ -183,6 +209,21 @@ struct Run: ParsableCommand {
                    strategy: deviceOptions.strategy ?? .auto, devices: nil, plan: nil)
     }
     return try Model(package: network)
+  }
+
+  /// The devices of `spec` and their machine; with --fallback a missing device is left
+  /// out, with a warning.
+  private func selectTarget(_ spec: String?) throws -> (devices: [CLDevice], times: TimeModel) {
+    var spec = spec
+    while true {
+      do { return try realTarget(spec) } catch let e as DeviceSelectionError where fallback && e.missing != nil && spec != nil {
+        let rest = spec!.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+          .filter { ($0.contains(":") ? $0 : "0:\($0)") != e.missing }
+        guard !rest.isEmpty, rest.count < spec!.split(separator: ",").count else { throw e }
+        printError("warning: device \(e.missing!) is missing; planning over \(rest.joined(separator: ",")) instead")
+        spec = rest.joined(separator: ",")
+      }
+    }
   }
 
   /// The package's devices when they exist here; otherwise the default device, with a note.
