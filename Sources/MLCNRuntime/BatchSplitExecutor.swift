@@ -24,20 +24,21 @@ public final class BatchSplitExecutor: GraphRunner {
   public init(parts: [(range: Range<Int>, executor: Executor)]) { self.parts = parts }
 
   public func run(_ inputs: [String: HostTensor]) throws -> [String: HostTensor] {
-    let workers = parts.map { part in
-      Worker { [part] in
-        var slice: [String: HostTensor] = [:]
-        for (name, t) in inputs { slice[name] = t.samples(part.range) }
-        part.executor.lastOutputs = try part.executor.run(slice)
-      }
+    // Start every replica's slice, then wait for them all: the devices' own threads run them.
+    var started: [Executor] = []
+    var failure: Error?
+    for part in parts {
+      var slice: [String: HostTensor] = [:]
+      for (name, t) in inputs { slice[name] = t.samples(part.range) }
+      do { try part.executor.start(slice); started.append(part.executor) } catch { failure = error; break }
     }
-    for w in workers { w.start() }
-    for w in workers { w.join() }
-    if let error = workers.compactMap(\.error).first { throw error }
+    var outputs: [[String: HostTensor]] = []
+    for e in started {
+      do { outputs.append(try e.finish()) } catch { failure = failure ?? error }
+    }
+    if let failure { throw failure }
     var out: [String: HostTensor] = [:]
-    for name in parts[0].executor.lastOutputs.keys {
-      out[name] = HostTensor(concatenatingSamples: parts.map { $0.executor.lastOutputs[name]! })
-    }
+    for name in outputs[0].keys { out[name] = HostTensor(concatenatingSamples: outputs.map { $0[name]! }) }
     return out
   }
 

@@ -54,10 +54,12 @@ public final class Executor {
   /// Host writes and reads of the last run: (what, device, bytes, kind, event).
   private var lastTransfers: [(String, Int, Int, StepTiming.Kind, CLEvent)] = []
   private let transferLock = NSLock()
-  /// The outputs of the last run (a batch split gathers them).
-  var lastOutputs: [String: HostTensor] = [:]
   private let inputShapes: [String: [Int]]
   private let outputShapes: [String: [Int]]
+  /// One host thread per device, for the executor's life.
+  private let threads: [DeviceThread]
+  /// The run in flight: its event board and each device's error.
+  private var pending: (board: EventBoard, errors: [Error?])?
   /// For each step, the steps on other devices whose results it reads.
   private let dependencies: [[Int]]
   /// Steps some other device's step waits on.
@@ -69,6 +71,7 @@ public final class Executor {
               programs: ProgramCache) throws {
     self.program = program
     self.devices = devices
+    threads = devices.map { _ in DeviceThread() }
     var inShapes: [String: [Int]] = [:]
     for id in graph.inputs { inShapes[graph[id].name] = graph[id].type.shape }
     inputShapes = inShapes
@@ -132,6 +135,13 @@ public final class Executor {
 
   /// Runs the graph once on `inputs` (by input name) and returns the outputs by name.
   public func run(_ inputs: [String: HostTensor]) throws -> [String: HostTensor] {
+    try start(inputs)
+    return try finish()
+  }
+
+  /// Starts a run on `inputs`: each device's thread writes its inputs and enqueues its
+  /// steps. `finish` waits for it and reads the outputs.
+  public func start(_ inputs: [String: HostTensor]) throws {
     for (name, shape) in inputShapes {
       guard let t = inputs[name] else { throw RuntimeError("no value given for input '\(name)'") }
       guard t.shape == shape else {
@@ -140,14 +150,23 @@ public final class Executor {
     }
     let board = EventBoard(steps: program.steps.count)
     lastTransfers = []
-    // One host thread per device: PoCL's `basic` driver runs commands in the thread that
-    // flushes or waits on the queue, so only a thread per queue lets devices overlap.
-    let workers = devices.indices.map { d in
-      Worker { [self] in try self.drive(device: d, inputs: inputs, board: board) }
+    pending = (board, Array(repeating: nil, count: devices.count))
+    // One host thread per device, kept for the executor's life: PoCL's `basic` driver runs
+    // commands in the thread that flushes or waits on the queue, so only a thread per
+    // queue lets devices overlap.
+    for d in devices.indices {
+      threads[d].submit { [self] in
+        do { try drive(device: d, inputs: inputs, board: board) } catch { pending?.errors[d] = error }
+      }
     }
-    for w in workers { w.start() }
-    for w in workers { w.join() }
-    if let error = workers.compactMap(\.error).first { throw error }
+  }
+
+  /// Waits for the run `start` began and returns its outputs by name.
+  public func finish() throws -> [String: HostTensor] {
+    for t in threads { t.wait() }
+    guard let (board, errors) = pending else { throw RuntimeError("no run was started") }
+    pending = nil
+    if let error = errors.compactMap({ $0 }).first { throw error }
     lastEvents = program.steps.indices.map { (program.steps[$0], board.events[$0]!) }
     var out: [String: HostTensor] = [:]
     for (name, b) in program.outputs {
@@ -210,6 +229,8 @@ public final class Executor {
     Dictionary(uniqueKeysWithValues: zip(devices.map(\.name), program.bytesPerDevice))
   }
 
+  deinit { for t in threads { t.stop() } }
+
   /// Device times of every step of the last run.
   public func timings() -> [StepTiming] {
     let steps = lastEvents.compactMap { step, ev -> StepTiming? in
@@ -259,22 +280,53 @@ final class EventBoard: @unchecked Sendable {
   }
 }
 
-/// A host thread running one closure, joinable, keeping the error it threw.
-final class Worker: @unchecked Sendable {
-  private let body: () throws -> Void
-  private let done = DispatchSemaphore(value: 0)
-  private(set) var error: Error?
+/// A host thread that runs the jobs it is given, one at a time, until stopped.
+final class DeviceThread: @unchecked Sendable {
+  private let condition = NSCondition()
+  private var job: (() -> Void)?
+  private var busy = false
+  private var stopping = false
 
-  init(_ body: @escaping () throws -> Void) { self.body = body }
-
-  func start() {
-    let thread = Thread { [self] in
-      do { try body() } catch { self.error = error }
-      done.signal()
-    }
+  init() {
+    let thread = Thread { [self] in loop() }
     thread.stackSize = 1 << 22
     thread.start()
   }
 
-  func join() { done.wait() }
+  func submit(_ job: @escaping () -> Void) {
+    condition.lock()
+    self.job = job
+    busy = true
+    condition.broadcast()
+    condition.unlock()
+  }
+
+  /// Blocks until the submitted job has run.
+  func wait() {
+    condition.lock()
+    while busy { condition.wait() }
+    condition.unlock()
+  }
+
+  func stop() {
+    condition.lock()
+    stopping = true
+    condition.broadcast()
+    condition.unlock()
+  }
+
+  private func loop() {
+    while true {
+      condition.lock()
+      while job == nil && !stopping { condition.wait() }
+      guard let j = job else { condition.unlock(); return }
+      job = nil
+      condition.unlock()
+      j()
+      condition.lock()
+      busy = false
+      condition.broadcast()
+      condition.unlock()
+    }
+  }
 }
