@@ -56,8 +56,10 @@ public final class Executor {
   private let transferLock = NSLock()
   private let inputShapes: [String: [Int]]
   private let outputShapes: [String: [Int]]
-  /// One host thread per device, for the executor's life.
-  private let threads: [DeviceThread]
+  /// Per device: nanoseconds to add to its profiling times to get host time.
+  private var clockOffsets: [Int64] = []
+  /// One host thread per device, for the executor's life (made once setup has succeeded).
+  private var threads: [DeviceThread] = []
   /// The run in flight: its event board and each device's error.
   private var pending: (board: EventBoard, errors: [Error?])?
   /// For each step, the steps on other devices whose results it reads.
@@ -71,7 +73,6 @@ public final class Executor {
               programs: ProgramCache) throws {
     self.program = program
     self.devices = devices
-    threads = devices.map { _ in DeviceThread() }
     var inShapes: [String: [Int]] = [:]
     for id in graph.inputs { inShapes[graph[id].name] = graph[id].type.shape }
     inputShapes = inShapes
@@ -131,6 +132,13 @@ public final class Executor {
       kernels.append(kernel)
     }
     for q in queues { try q.finish() }
+    // One clock per platform: its devices share it; other platforms are shifted onto the host's.
+    var offsets: [cl_platform_id: Int64] = [:]
+    for (d, dev) in devices.enumerated() where offsets[dev.platform] == nil {
+      offsets[dev.platform] = try queues[d].hostClockOffset()
+    }
+    clockOffsets = devices.map { offsets[$0.platform]! }
+    threads = devices.map { _ in DeviceThread() }
   }
 
   /// Runs the graph once on `inputs` (by input name) and returns the outputs by name.
@@ -231,17 +239,22 @@ public final class Executor {
 
   deinit { for t in threads { t.stop() } }
 
+  /// A device profiling time on the host's clock.
+  private func hostTime(_ t: UInt64, _ d: Int) -> UInt64 { UInt64(bitPattern: Int64(bitPattern: t) &+ clockOffsets[d]) }
+
   /// Device times of every step of the last run.
   public func timings() -> [StepTiming] {
     let steps = lastEvents.compactMap { step, ev -> StepTiming? in
       var bytes = 0, kind = StepTiming.Kind.kernel
       if case .copy(_, _, let b) = step.action { bytes = b; kind = .copy }
       return ev.profile().map { StepTiming(node: step.node, kernel: step.label, device: devices[step.device].name,
-                                           startNanoseconds: $0.start, endNanoseconds: $0.end, kind: kind, bytes: bytes) }
+                                           startNanoseconds: hostTime($0.start, step.device),
+                                           endNanoseconds: hostTime($0.end, step.device), kind: kind, bytes: bytes) }
     }
     let host = lastTransfers.compactMap { what, d, bytes, kind, ev in
       ev.profile().map { StepTiming(node: what, kernel: kind.rawValue, device: devices[d].name,
-                                    startNanoseconds: $0.start, endNanoseconds: $0.end, kind: kind, bytes: bytes) }
+                                    startNanoseconds: hostTime($0.start, d), endNanoseconds: hostTime($0.end, d),
+                                    kind: kind, bytes: bytes) }
     }
     return steps + host
   }

@@ -1,4 +1,5 @@
-// Chrome trace export of a measured run (chrome://tracing, Perfetto): per device one track
+// Chrome trace export of a measured run (chrome://tracing, Perfetto), on the host clock
+// (each platform's device clock is shifted onto it): per device one track
 // of kernels, named by the IR value they compute, one track of copies arriving from other
 // devices, and one of host uploads and downloads, each transfer with its bytes, so the
 // overlap of lanes and the cost of moving data can be read off.

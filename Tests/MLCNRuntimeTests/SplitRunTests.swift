@@ -29,10 +29,16 @@ func lanesOverTwoDevicesMatchOneDevice(_ file: String) throws {
   let placement = try plan.placement(for: g)
   #expect(Set(placement).count == 2, "the lanes plan should use both devices")
   let split = try TestSupport.executor(g, placement: placement, devices: pair, weights: weights, programs: cache)
+  let before = DispatchTime.now().uptimeNanoseconds
   let two = try split.run(["x": x])
+  let after = DispatchTime.now().uptimeNanoseconds
   #expect(two == one, "split run differs from the unsplit one")
 
   let timings = split.timings()
+  // Device clocks are put on the host's: every step lies within the run as the host saw it
+  // (give or take the 1 ms the clock offset may be off by).
+  let slack: UInt64 = 1_000_000
+  #expect(timings.allSatisfy { $0.startNanoseconds + slack >= before && $0.endNanoseconds <= after + slack && $0.startNanoseconds <= $0.endNanoseconds })
   #expect(Set(timings.map(\.device)) == Set(pair.map(\.name)))
   #expect(timings.contains { $0.kind == .copy && $0.kernel.hasPrefix("transfer") && $0.bytes > 0 })
   #expect(timings.contains { $0.kind == .upload && $0.node == "input x" && $0.bytes == 3 * 784 * 4 })

@@ -151,6 +151,24 @@ extension CLQueue {
     return out
   }
 
+  /// The offset from this device's profiling clock to the host's monotonic clock: a marker
+  /// is enqueued and finished between two host readings, and its device time is taken to
+  /// lie midway (best of 5). Traces add it so devices of different platforms line up.
+  public func hostClockOffset() throws(CLError) -> Int64 {
+    var best: (width: UInt64, offset: Int64)?
+    for _ in 0..<5 {
+      var ev: cl_event?
+      let t0 = DispatchTime.now().uptimeNanoseconds
+      try check(clEnqueueMarkerWithWaitList(handle, 0, nil, &ev), "clEnqueueMarkerWithWaitList", device: device.name)
+      try finish()
+      let t1 = DispatchTime.now().uptimeNanoseconds
+      guard let ev, let p = CLEvent(ev).profile() else { continue }
+      let offset = Int64(bitPattern: (t0 / 2 &+ t1 / 2) &- p.end)
+      if best == nil || t1 - t0 < best!.width { best = (t1 - t0, offset) }
+    }
+    return best?.offset ?? 0
+  }
+
   /// A blocking read that also returns its event (for traces).
   public func readWithEvent(_ buffer: CLBuffer, count: Int, label: String) throws(CLError) -> ([Float], CLEvent) {
     var out = [Float](repeating: 0, count: count)
