@@ -26,8 +26,6 @@ enum Expressions {
   /// The `-DACT_EXPR=...` option for a fused activation (`act=`, with the op's defaults).
   static func fusedActivation(_ act: OpKind?) -> String {
     guard let act else { return "-DACT_EXPR=v" }
-    var defaults = Attributes()
-    for p in act.definition.parameters { defaults[p.name] = p.defaultValue }
-    return "-DACT_EXPR=" + activation(act, defaults, of: "v")
+    return "-DACT_EXPR=" + activation(act, act.defaultAttributes, of: "v")
   }
 }

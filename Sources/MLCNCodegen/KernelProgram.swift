@@ -89,6 +89,7 @@ extension KernelProgram {
     let specs = BufferLayout.buffers(graph, placement: placement) { id, _ in kernels[id.index]!.footprint(id, graph) }
     let (slot, slots) = MemoryPlanning.assign(specs.map(\.lifetime))
     p.storages = slots
+    let users = graph.users()
     var bufferOf: [Key: Int] = [:]
     var scratchOf: [Int: [Int]] = [:]
     for (i, spec) in specs.enumerated() {
@@ -109,7 +110,9 @@ extension KernelProgram {
         add(.input, v, "input \(graph[v].name)")
       case .parameter(let v):
         bufferOf[Key(v, d)] = i
-        let layout = kernels.values.lazy.compactMap { $0.weightLayouts[v] }.first ?? .plain
+        // Packed as its reader on this device wants it.
+        let reader = users[v.index].first { placement[$0.index] == d }
+        let layout = reader.flatMap { kernels[$0.index]?.weightLayouts[v] } ?? .plain
         p.parameters.append((v, i))
         add(.parameter(layout), v, "parameter \(graph[v].name)")
       case .scratch(let node, let index):

@@ -20,10 +20,9 @@ public enum Pipeline {
   /// bandwidths and links (cached in `facts`), measured op times (from `times`), and
   /// codegen's report of each op's launches and memory.
   public static func target(_ devices: [CLDevice], facts: URL?, times: URL?,
-                            codegen: CodegenOptions = CodegenOptions()) -> TimeModel {
-    let machine = (try? DeviceProbe.machine(devices, file: facts))
-      ?? Machine(devices: devices.map { $0.descriptor(bandwidthGBs: $0.type == .cpu ? 10 : 100) })
-    return TimeModel(machine: machine, measured: TimingStore.load(times), kernels: Codegen.reporter(codegen))
+                            codegen: CodegenOptions = CodegenOptions()) throws -> TimeModel {
+    TimeModel(machine: try DeviceProbe.machine(devices, file: facts), measured: TimingStore.load(times),
+              kernels: Codegen.reporter(codegen))
   }
 
   /// Stage 1: source to verified, optimised IR for one batch size.

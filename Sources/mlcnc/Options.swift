@@ -32,7 +32,7 @@ enum Caches {
 /// bandwidths and links), with measured op times.
 func realTarget(_ spec: String?) throws -> (devices: [CLDevice], times: TimeModel) {
   let devices = try CLDevices.select(spec)
-  return (devices, Pipeline.target(devices, facts: Caches.factsFile, times: Caches.timesFile))
+  return (devices, try Pipeline.target(devices, facts: Caches.factsFile, times: Caches.timesFile))
 }
 
 struct WeightOptions: ParsableArguments {

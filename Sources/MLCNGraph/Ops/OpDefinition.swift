@@ -170,6 +170,13 @@ extension OpDefinition {
 }
 
 extension OpKind {
+  /// The attributes an op has when none is given: what `act=` fuses an activation with.
+  public var defaultAttributes: Attributes {
+    var a = Attributes()
+    for p in definition.parameters { a[p.name] = p.defaultValue }
+    return a
+  }
+
   /// Flops and bytes of one node: the op's own work plus every operand, parameter and
   /// result it moves through device memory.
   public func cost(inputs: [TensorType], output: TensorType, attributes: Attributes) -> OpCost {

@@ -20,9 +20,8 @@ public struct FuseActivations: Pass {
     for id in g.ids {
       let a = g[id]
       guard a.op.definition.isActivation, let p = a.inputs.first, p.result == 0 else { continue }
-      let defaults = a.op.definition.parameters.allSatisfy { a.attributes[$0.name] == $0.defaultValue }
       let producer = g[p]
-      guard defaults, producer.op == .conv2d || producer.op == .dense, producer.attributes.activation == nil,
+      guard a.attributes == a.op.defaultAttributes, producer.op == .conv2d || producer.op == .dense, producer.attributes.activation == nil,
             users[p.index].count == 1, !outputs.contains(p), keep[p.index] else { continue }
       g[p].attributes["act"] = .string(a.op.rawValue)
       g[p].name = a.name

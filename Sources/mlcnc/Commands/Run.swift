@@ -80,6 +80,7 @@ struct Run: ParsableCommand {
       // inputs do not divide evenly, the last one.
       var stages: [Int: BatchStage] = [:]
       var setupSeconds = 0.0
+      var weightsLoaded = false  // read or made once, even when --fallback plans again
       func stage(_ size: Int) throws -> BatchStage {
         if let s = stages[size] { return s }
         let graph = try Pipeline.ir(model.source, batch: size)
@@ -94,8 +95,9 @@ struct Run: ParsableCommand {
                                      explicit: size == batch ? explicit : nil)
         let programs = try Pipeline.kernels(model.source, graph, plan: thePlan, machine: target.times.machine)
         // A .mlcn gets its weights only now, once its inputs and a plan that fits are known.
-        if stages.isEmpty && (network.hasSuffix(".mlcn") || weightOptions.weights != nil) {
+        if !weightsLoaded && (network.hasSuffix(".mlcn") || weightOptions.weights != nil) {
           (model.weights, model.weightsOrigin) = try weightsFor(graph, weightOptions)
+          weightsLoaded = true
         }
         let start = Date()
         let runner = try Pipeline.executable(programs, devices: target.devices, weights: model.weights,
@@ -131,14 +133,8 @@ struct Run: ParsableCommand {
           start = Date()
           first = try pass()
           break
-        } catch where fallback {
-          guard let bad = failingDevice(error), target.devices.count > 1, target.devices.contains(where: { $0.name == bad }) else {
-            throw error
-          }
-          let rest = target.devices.filter { $0.name != bad }.map(\.name).joined(separator: ",")
-          let why = errorMessage(error).split(separator: "\n").first.map(String.init) ?? ""
-          printError("warning: device \(bad) failed (\(why.replacingOccurrences(of: "error: ", with: ""))); planning again over \(rest)")
-          target = try realTarget(rest)
+        } catch {
+          target = try selectTarget(try leavingOut(error, of: target.devices.map(\.name)))
           stages = [:]
           setupSeconds = 0
           explicit = nil
@@ -211,19 +207,36 @@ struct Run: ParsableCommand {
     return try Model(package: network)
   }
 
-  /// The devices of `spec` and their machine; with --fallback a missing device is left
-  /// out, with a warning.
+  /// The devices of `spec` and their machine; with --fallback a device that is missing or
+  /// fails to be measured is left out, with a warning.
   private func selectTarget(_ spec: String?) throws -> (devices: [CLDevice], times: TimeModel) {
     var spec = spec
     while true {
-      do { return try realTarget(spec) } catch let e as DeviceSelectionError where fallback && e.missing != nil && spec != nil {
-        let rest = spec!.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-          .filter { ($0.contains(":") ? $0 : "0:\($0)") != e.missing }
-        guard !rest.isEmpty, rest.count < spec!.split(separator: ",").count else { throw e }
-        printError("warning: device \(e.missing!) is missing; planning over \(rest.joined(separator: ",")) instead")
-        spec = rest.joined(separator: ",")
+      do { return try realTarget(spec) } catch {
+        let names: [String]
+        if let e = error as? DeviceSelectionError, e.missing != nil {
+          names = (spec ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            .map { $0.contains(":") ? $0 : "0:\($0)" }
+        } else {
+          names = (try? CLDevices.select(spec))?.map(\.name) ?? []
+        }
+        spec = try leavingOut(error, of: names)
       }
     }
+  }
+
+  /// With --fallback, the devices of `names` other than the one `error` blames (as a
+  /// `--devices` list), after a warning; otherwise, or when none would be left, `error`.
+  private func leavingOut(_ error: Error, of names: [String]) throws -> String {
+    guard fallback, let bad = failingDevice(error), names.contains(bad), names.count > 1 else { throw error }
+    let rest = names.filter { $0 != bad }.joined(separator: ",")
+    if (error as? DeviceSelectionError)?.missing != nil {
+      printError("warning: device \(bad) is missing; planning over \(rest) instead")
+    } else {
+      let why = errorMessage(error).split(separator: "\n").first.map(String.init) ?? ""
+      printError("warning: device \(bad) failed (\(why.replacingOccurrences(of: "error: ", with: ""))); planning again over \(rest)")
+    }
+    return rest
   }
 
   /// The package's devices when they exist here; otherwise the default device, with a note.
