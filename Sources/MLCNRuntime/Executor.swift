@@ -332,10 +332,12 @@ final class DeviceThread: @unchecked Sendable {
     while true {
       condition.lock()
       while job == nil && !stopping { condition.wait() }
-      guard let j = job else { condition.unlock(); return }
+      guard var j = job else { condition.unlock(); return }
       job = nil
       condition.unlock()
       j()
+      // Drop the job (and what it holds, such as its executor) before saying it is done.
+      j = {}
       condition.lock()
       busy = false
       condition.broadcast()
