@@ -282,6 +282,17 @@ public final class Executor {
             let host = try queues[from].read(buffers[src], count: bytes / 4, label: step.label)
             event = try q.write(buffers[dst], host, label: step.label)
           }
+        case .place(let src, let dst, let r):
+          let from = program.buffers[src].device
+          if queues[from].context === q.context {
+            event = try q.copyRows(from: buffers[src], to: buffers[dst], rows: r.rows, rowBytes: r.rowBytes, offset: r.offset,
+                                   pitch: r.pitch, wait: waits, label: step.label)
+          } else {
+            for w in waits { try w.wait() }
+            let host = try queues[from].read(buffers[src], count: r.bytes / 4, label: step.label)
+            event = try q.writeRows(host, to: buffers[dst], rows: r.rows, rowBytes: r.rowBytes, offset: r.offset,
+                                    pitch: r.pitch, label: step.label)
+          }
         }
         // Others may wait on this event from their queues: flush so it makes progress.
         if crossReaders.contains(i) { try q.flush() }
@@ -312,6 +323,7 @@ public final class Executor {
     let steps = lastEvents.compactMap { step, ev -> StepTiming? in
       var bytes = 0, kind = StepTiming.Kind.kernel
       if case .copy(_, _, let b) = step.action { bytes = b; kind = .copy }
+      if case .place(_, _, let r) = step.action { bytes = r.bytes; kind = .copy }
       return ev.profile().map { StepTiming(node: step.node, kernel: step.label, device: devices[step.device].name,
                                            startNanoseconds: hostTime($0.start, step.device),
                                            endNanoseconds: hostTime($0.end, step.device), kind: kind, bytes: bytes) }

@@ -193,6 +193,32 @@ extension CLQueue {
     return CLEvent(ev!)
   }
 
+  /// Copies all of `src` into `rows` rows of `dst`: row i (`rowBytes` long) goes to byte
+  /// `offset + i * pitch`.
+  public func copyRows(from src: CLBuffer, to dst: CLBuffer, rows: Int, rowBytes: Int, offset: Int, pitch: Int,
+                       wait: [CLEvent], label: String) throws(CLError) -> CLEvent {
+    var ev: cl_event?
+    let srcOrigin = [0, 0, 0], dstOrigin = [offset, 0, 0], region = [rowBytes, rows, 1]
+    let status = withWaitList(wait) { n, list in
+      clEnqueueCopyBufferRect(handle, src.handle, dst.handle, srcOrigin, dstOrigin, region, rowBytes, 0, pitch, 0, n, list, &ev)
+    }
+    try check(status, "clEnqueueCopyBufferRect", device: device.name, context: label)
+    return CLEvent(ev!)
+  }
+
+  /// Writes host rows into `dst` as `copyRows` does (blocking).
+  public func writeRows(_ data: [Float], to dst: CLBuffer, rows: Int, rowBytes: Int, offset: Int, pitch: Int,
+                        label: String) throws(CLError) -> CLEvent {
+    var ev: cl_event?
+    let bufferOrigin = [offset, 0, 0], hostOrigin = [0, 0, 0], region = [rowBytes, rows, 1]
+    let status = data.withUnsafeBytes { raw in
+      clEnqueueWriteBufferRect(handle, dst.handle, cl_bool(CL_TRUE), bufferOrigin, hostOrigin, region, pitch, 0,
+                               rowBytes, 0, raw.baseAddress, 0, nil, &ev)
+    }
+    try check(status, "clEnqueueWriteBufferRect", device: device.name, context: label)
+    return CLEvent(ev!)
+  }
+
   public func run(_ kernel: CLKernel, global: [Int], local: [Int]?, wait: [CLEvent], label: String) throws(CLError) -> CLEvent {
     var ev: cl_event?
     let status = withWaitList(wait) { n, list in
