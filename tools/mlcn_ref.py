@@ -412,12 +412,12 @@ def infer(op, ins, at):
         C = (x[1],)
         w = {"weight": (C, 0.5, 1.5), "bias": (C, -0.5, 0.5), "running_mean": (C, -0.5, 0.5),
              "running_var": (C, 0.5, 1.5)}
-        return x, dict(eps=eps), w
+        return x, dict(eps=eps, momentum=momentum), w
     if op == "dropout":
         p = at.get("p", "num", 0.5)
         if not 0 <= p < 1:
             raise at.err("p", "p must be a number in [0, 1)")
-        return x, {}, {}
+        return x, dict(p=p), {}
     if op == "softmax":
         return x, dict(axis=norm_axis(at, "axis", at.get("axis", "int", -1), len(x))), {}
     if op == "add":

@@ -23,7 +23,7 @@ public enum Codegen {
     case .dense:
       let clblast = options.gemm == .clblast || (options.gemm == .auto && device.kind != .cpu)
       return clblast ? DenseKernels.gemm(id, g) : DenseKernels.dense(id, g)
-    case .relu, .sigmoid, .tanh, .leakyRelu, .add: return ElementwiseKernels.map(id, g)
+    case .relu, .sigmoid, .tanh, .leakyRelu, .add, .mul: return ElementwiseKernels.map(id, g)
     case .softmax: return ElementwiseKernels.softmax(id, g)
     case .batchnorm:
       let x = g.type(of: node.inputs[0]).shape, inner = x.dropFirst(2).reduce(1, *)
@@ -36,6 +36,10 @@ public enum Codegen {
     case .concat: return ElementwiseKernels.concat(id, g, placed: placed)
     case .squash, .length: return CapsuleKernels.rows(id, g)
     case .capsule: return CapsuleKernels.routing(id, g)
+    case .activationGrad, .softmaxGrad, .conv2dGradInput, .conv2dGradParams, .denseGradInput, .denseGradParams,
+         .pool2dGrad, .slice, .squashGrad, .lengthGrad, .primaryCapsGrad, .capsuleGrad, .batchnormTrain,
+         .batchnormGrad, .loss, .sgdUpdate, .adamUpdate:
+      return TrainingKernels.kernels(id, g, device, options)
     }
   }
 

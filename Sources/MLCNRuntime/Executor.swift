@@ -62,6 +62,8 @@ public final class Executor {
   private var lastTransfers: [(String, Int, Int, StepTiming.Kind, CLEvent)] = []
   private let transferLock = NSLock()
   private let inputShapes: [String: [Int]]
+  /// The contract shape of each parameter the program uploads (for `write(parameters:)`).
+  private var parameterShapes: [ValueID: [Int]] = [:]
   private let outputShapes: [String: [Int]]
   /// Per device: nanoseconds to add to its profiling times to get host time.
   private var clockOffsets: [Int64] = []
@@ -138,6 +140,7 @@ public final class Executor {
       guard let t = parameters[value] else { throw RuntimeError("missing weight '\(name)'") }
       guard t.shape == shape else { throw RuntimeError("weight '\(name)' has shape \(t.shape), expected \(shape)") }
       guard case .parameter(let layout) = program.buffers[b].role else { continue }
+      parameterShapes[value] = shape
       _ = try queues[program.buffers[b].device].write(buffers[b], layout.pack(t.data, shape: shape), label: "weight \(name)")
     }
     for step in program.steps {
@@ -161,6 +164,18 @@ public final class Executor {
     }
     clockOffsets = devices.map { offsets[$0.platform]! }
     threads = devices.map { _ in DeviceThread() }
+  }
+
+  /// Overwrites parameters between runs (training writes back the updated weights and
+  /// optimizer state), packed as at setup; values not given keep their contents.
+  public func write(parameters: [ValueID: HostTensor]) throws {
+    for (value, b) in program.parameters {
+      guard let t = parameters[value], let shape = parameterShapes[value],
+            case .parameter(let layout) = program.buffers[b].role else { continue }
+      guard t.shape == shape else { throw RuntimeError("parameter has shape \(t.shape), expected \(shape)") }
+      _ = try queues[program.buffers[b].device].write(buffers[b], layout.pack(t.data, shape: shape), label: "parameter")
+    }
+    for q in queues { try q.finish() }
   }
 
   /// Runs the graph once on `inputs` (by input name) and returns the outputs by name.
