@@ -48,18 +48,62 @@ func plannerMemoryEqualsTheProgramsBuffers(_ file: String) throws {
 @Test func aConvReadsItsParametersPackedInFilterBlocks() throws {
   let g = try lower("network t\ninput x: [N, 3, 8, 8]\na = conv2d(x, filters=6, kernel=3)\noutput a\n")
   let program = KernelProgram.build(g, placement: Array(repeating: 0, count: g.nodes.count), devices: [cpus[0]])
-  // On a CPU, 6 filters are blocked by 4: the weight is padded to 8 filters.
+  // On a CPU, 6 filters are blocked by 4 (one float4): the weight is padded to 8 filters.
   let weight = try #require(program.buffers.first { $0.value == g.id(named: "a.weight") })
   #expect(weight.role == .parameter(.filterBlocked(4)) && weight.bytes == 8 * 3 * 3 * 3 * 4)
   let bias = try #require(program.buffers.first { $0.value == g.id(named: "a.bias") })
   #expect(bias.role == .parameter(.plain) && bias.bytes == 6 * 4)
-  guard case .launch(let source, let kernel, let args, let global, _) = try #require(program.steps.first?.action) else {
+  guard case .launch(let source, let kernel, let args, let global, let local) = try #require(program.steps.first?.action) else {
     Issue.record("expected a launch"); return
   }
-  #expect(kernel == "conv2d" && source.file == "conv2d.cl" && global == [36, 2, 2])
-  #expect(source.options.contains("-DF=6") && source.options.contains("-DFT=4") && source.options.contains("-DACT_EXPR=v"))
+  // 36 output pixels in tiles of 12, 2 filter blocks, batch 2; one work-item per group.
+  #expect(kernel == "conv2d_cpu" && source.file == "conv2d_cpu.cl" && global == [3, 2, 2] && local == [1, 1, 1])
+  #expect(source.options.contains("-DF=6") && source.options.contains("-DOCB=4") && source.options.contains("-DPX=12")
+    && source.options.contains("-DACT_EXPR=v"))
   let ids = args.compactMap { if case .buffer(let b) = $0 { program.buffers[b].value } else { nil } }
   #expect(ids == [g.id(named: "x"), g.id(named: "a.weight"), g.id(named: "a.bias"), g.id(named: "a")])
+}
+
+@Test func theGPUVariantRunsOnePixelPerWorkItem() throws {
+  let g = try lower("network t\ninput x: [N, 3, 8, 8]\na = conv2d(x, filters=6, kernel=3)\noutput a\n")
+  let program = KernelProgram.build(g, placement: Array(repeating: 0, count: g.nodes.count), devices: [cpus[0]],
+                                    options: CodegenOptions(variant: .gpu))
+  guard case .launch(let source, let kernel, _, let global, let local) = try #require(program.steps.first?.action) else {
+    Issue.record("expected a launch"); return
+  }
+  #expect(kernel == "conv2d" && source.file == "conv2d.cl" && global == [36, 2, 2] && local == nil)
+  #expect(source.options.contains("-DFT=4"))
+}
+
+@Test func aTunedTileReplacesTheDefault() throws {
+  let g = try lower("network t\ninput x: [N, 3, 8, 8]\na = conv2d(x, filters=32, kernel=3)\noutput a\n")
+  var device = cpus[0]
+  device.identity = "test-cpu"
+  let (key, configs) = try #require(Codegen.candidates(for: g.id(named: "a")!, in: g, device: device))
+  #expect(configs.contains(TileConfig(vector: 8, tile: 4)))
+  var table = TuningTable()
+  table.set(TileConfig(vector: 8, tile: 4), identity: "test-cpu", key: key)
+  let program = KernelProgram.build(g, placement: Array(repeating: 0, count: g.nodes.count), devices: [device],
+                                    options: CodegenOptions(tuning: table))
+  guard case .launch(let source, _, _, let global, _) = try #require(program.steps.first?.action) else {
+    Issue.record("expected a launch"); return
+  }
+  #expect(source.options.contains("-DOCB=8") && source.options.contains("-DPX=4") && global == [9, 4, 2])
+  let weight = try #require(program.buffers.first { $0.value == g.id(named: "a.weight") })
+  #expect(weight.role == .parameter(.filterBlocked(8)))
+  // Another device's entry does not apply.
+  let other = KernelProgram.build(g, placement: Array(repeating: 0, count: g.nodes.count), devices: [cpus[0]],
+                                  options: CodegenOptions(tuning: table))
+  guard case .launch(let defaults, _, _, _, _) = try #require(other.steps.first?.action) else { return }
+  #expect(defaults.options.contains("-DOCB=16"))
+}
+
+@Test func capsuleWeightsPackPerInputCapsule() {
+  // W[I=2, J=1, D=3, Din=2] blocked by 4 outputs: per i, [1 block][Din][4], zero-padded.
+  let w: [Float] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+  let packed = WeightLayout.capsuleBlocked(4).pack(w, shape: [2, 1, 3, 2])
+  #expect(packed == [1, 3, 5, 0, 2, 4, 6, 0, 7, 9, 11, 0, 8, 10, 12, 0])
+  #expect(WeightLayout.capsuleBlocked(4).packedCount(shape: [2, 1, 3, 2]) == 16)
 }
 
 @Test func capsuleIntermediatesAreValuesWithBuffers() throws {
@@ -70,9 +114,14 @@ func plannerMemoryEqualsTheProgramsBuffers(_ file: String) throws {
   let program = KernelProgram.build(g, placement: Array(repeating: 0, count: g.nodes.count), devices: [cpus[0]])
   #expect(program.buffers.contains { $0.value == ValueID(c.index, result: 1) && $0.bytes == 2 * 12 * 3 * 5 * 4 })
   #expect(program.buffers.filter { $0.role == .scratch }.map(\.bytes) == [2 * 12 * 3 * 4], "only the logits are scratch")
-  // predict, then per iteration softmax and weighted sum, and agreement between iterations.
+  // On a CPU: the predictions, then every routing iteration in one kernel.
   let kernels = program.steps.compactMap { if case .launch(_, let k, _, _, _) = $0.action { k } else { nil } }
-  #expect(kernels == ["caps_predict", "caps_softmax", "caps_weighted_sum", "caps_agree", "caps_softmax", "caps_weighted_sum"])
+  #expect(kernels == ["caps_predict_cpu", "caps_route_cpu"])
+  // On a GPU: predict, then per iteration softmax and weighted sum, and agreement between iterations.
+  let gpu = KernelProgram.build(g, placement: Array(repeating: 0, count: g.nodes.count), devices: [cpus[0]],
+                                options: CodegenOptions(variant: .gpu))
+  let gpuKernels = gpu.steps.compactMap { if case .launch(_, let k, _, _, _) = $0.action { k } else { nil } }
+  #expect(gpuKernels == ["caps_predict", "caps_softmax", "caps_weighted_sum", "caps_agree", "caps_softmax", "caps_weighted_sum"])
 }
 
 @Test func aValueReadOnAnotherDeviceIsCopiedOnce() throws {
