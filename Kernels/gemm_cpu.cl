@@ -1,9 +1,11 @@
 // GEMM for CPUs: C[M][N] = act(A[M][K] B[N][K]^T + bias), B packed by the host as
 // [ceil(N/NR)][K][NR]. Each work-item (alone in its work-group) keeps an MR x NR register
 // tile, MR rows of one vector each: a packed B vector loaded serves MR rows, an A value
-// loaded serves NR columns. Used by dense (B is the weight).
+// loaded serves NR columns. Used by dense (B is the weight). Work-items next to each other
+// share a B panel (K*NR floats, kept in L2) and stream A: measured 1.7x faster at 2048
+// than sharing A rows and streaming B.
 // -D: M N K MR NR HAS_BIAS ACT_EXPR
-// global: (ceil(N/NR), ceil(M/MR)), local: (1, 1)
+// global: (ceil(M/MR), ceil(N/NR)), local: (1, 1)
 #if NR == 4
 typedef float4 vec;
 #define VLOAD vload4
@@ -23,7 +25,7 @@ typedef float16 vec;
 
 __kernel void gemm_cpu(__global const float* restrict a, __global const float* restrict b,
                        __global const float* restrict bias, __global float* restrict c) {
-  const int nb = get_global_id(0), m0 = get_global_id(1) * MR;
+  const int m0 = get_global_id(0) * MR, nb = get_global_id(1);
   // Rows past the end repeat the last one; their results are not stored.
   const __global float* ar[MR];
   vec acc[MR];

@@ -44,7 +44,7 @@ enum DenseKernels {
                            args: [.buffer(.value(n.inputs[0])), .buffer(.value(params[0])),
                                   .buffer(.value(params.last!)),  // the weight stands in for a missing bias
                                   .buffer(.value(id))],
-                           global: [(units + cfg.vector - 1) / cfg.vector, (x[0] + mr - 1) / mr], local: [1, 1])]
+                           global: [(x[0] + mr - 1) / mr, (units + cfg.vector - 1) / cfg.vector], local: [1, 1])]
     out.weightLayouts[params[0]] = .filterBlocked(cfg.vector)
     return out
   }
