@@ -52,6 +52,85 @@ __kernel void caps_predict_cpu(__global const float* restrict x, __global const 
   }
 }
 
+// One capsule (D floats) as a vector where D allows: the routing loops then work on whole
+// capsules instead of scalars.
+#if D == 16
+typedef float16 dvec;
+#define DLOAD vload16
+#define DSTORE vstore16
+inline float dsum(dvec a) { float8 b = a.lo + a.hi; float4 c = b.lo + b.hi; return c.x + c.y + c.z + c.w; }
+#elif D == 8
+typedef float8 dvec;
+#define DLOAD vload8
+#define DSTORE vstore8
+inline float dsum(dvec a) { float4 c = a.lo + a.hi; return c.x + c.y + c.z + c.w; }
+#elif D == 4
+typedef float4 dvec;
+#define DLOAD vload4
+#define DSTORE vstore4
+inline float dsum(dvec a) { return a.x + a.y + a.z + a.w; }
+#elif D == 2
+typedef float2 dvec;
+#define DLOAD vload2
+#define DSTORE vstore2
+inline float dsum(dvec a) { return a.x + a.y; }
+#else
+typedef float dvec;
+#define DVEC_SCALAR 1
+#endif
+
+#ifndef DVEC_SCALAR
+inline dvec squash_vec(dvec s) { return s * squash_scale(dsum(s * s)); }
+
+// Dynamic routing of one sample, ITERS iterations. Iteration 0 has uniform couplings 1/J;
+// each later one makes a single pass over u: agreement with the previous v added to the
+// logits b, their softmax over j (the couplings c), and the weighted sum s, squashed to v
+// at the end of the pass. c is written on the last iteration, b kept between them.
+// global: (N), local: (1)
+__kernel void caps_route_cpu(__global const float* restrict u, __global float* restrict b,
+                             __global float* restrict c, __global float* restrict v) {
+  const int n = get_global_id(0);
+  const __global float* un = u + (size_t)n * I * JD;
+  __global float* bn = b + (size_t)n * I * J;
+  __global float* cn = c + (size_t)n * I * J;
+  dvec s[J], vv[J];
+  for (int j = 0; j < J; j++) s[j] = (dvec)(0.0f);
+  for (int i = 0; i < I; i++) {
+    for (int j = 0; j < J; j++) s[j] += DLOAD(0, un + (size_t)i * JD + j * D);
+  }
+  for (int j = 0; j < J; j++) vv[j] = squash_vec(s[j] * (1.0f / J));
+  if (ITERS == 1) {
+    for (int t = 0; t < I * J; t++) cn[t] = 1.0f / J;
+  }
+  for (int r = 1; r < ITERS; r++) {
+    for (int j = 0; j < J; j++) s[j] = (dvec)(0.0f);
+    for (int i = 0; i < I; i++) {
+      const __global float* ui = un + (size_t)i * JD;
+      dvec uij[J];
+      float logit[J];
+      float m = -INFINITY;
+      for (int j = 0; j < J; j++) {
+        uij[j] = DLOAD(0, ui + j * D);
+        logit[j] = (r > 1 ? bn[i * J + j] : 0.0f) + dsum(uij[j] * vv[j]);
+        m = fmax(m, logit[j]);
+      }
+      if (r < ITERS - 1) {
+        for (int j = 0; j < J; j++) bn[i * J + j] = logit[j];
+      }
+      float e[J], sum = 0.0f;
+      for (int j = 0; j < J; j++) { e[j] = exp(logit[j] - m); sum += e[j]; }
+      const float inv = 1.0f / sum;
+      for (int j = 0; j < J; j++) {
+        const float cj = e[j] * inv;
+        if (r == ITERS - 1) cn[i * J + j] = cj;
+        s[j] += cj * uij[j];
+      }
+    }
+    for (int j = 0; j < J; j++) vv[j] = squash_vec(s[j]);
+  }
+  for (int j = 0; j < J; j++) DSTORE(vv[j], 0, v + (size_t)n * JD + j * D);
+}
+#else
 // squash of each of the J capsules of s into v.
 inline void squash_caps(const float* s, float* v) {
   for (int j = 0; j < J; j++) {
@@ -110,3 +189,4 @@ __kernel void caps_route_cpu(__global const float* restrict u, __global float* r
   }
   for (int t = 0; t < JD; t++) v[(size_t)n * JD + t] = vv[t];
 }
+#endif

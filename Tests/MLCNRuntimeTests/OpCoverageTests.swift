@@ -51,7 +51,8 @@ func everyTileCandidateMatchesTheReference(_ op: OpKind, _ variant: CodegenOptio
   case .conv2d: text = "y = conv2d(x, filters=19, kernel=3, padding=1, act=relu)"
   case .primaryCaps: text = "y = primary_caps(x, caps=4, dim=4, kernel=3, stride=2)"
   case .dense: text = "f = flatten(x)\ny = dense(f, units=19, act=tanh)"
-  default: text = "r = reshape(x, shape=[-1, 4])\ny = capsule(r, caps=3, dim=6, routing=3)"
+  // Capsules of 8 (vectors) with one routing iteration, then of 6 (scalars) with three.
+  default: text = "r = reshape(x, shape=[-1, 4])\na = capsule(r, caps=3, dim=8, routing=1)\ny = capsule(a, caps=2, dim=6, routing=3)"
   }
   let c = try TestSupport.referenceCase("network t\ninput x: [N, 4, 7, 7]\n\(text)\noutput y\n", batch: 3)
   let device = try #require(try TestSupport.devices().first)
