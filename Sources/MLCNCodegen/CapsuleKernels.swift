@@ -48,7 +48,7 @@ enum CapsuleKernels {
     let program = ProgramSource(file: "capsule_cpu.cl", options: Codegen.defines([
       "N": batch, "I": inCaps, "J": a.int("caps"), "D": a.int("dim"), "DIN": x[2], "MR": mr, "NR": cfg.vector,
       "ITERS": a.int("routing"),
-    ]))
+    ]) + [Codegen.quietVectorABI])
     let u = BufferRef.value(ValueID(id.index, result: 1)), c = BufferRef.value(ValueID(id.index, result: 2))
     var out = NodeKernels()
     out.scratch = [batch * inCaps * a.int("caps")]  // the routing logits

@@ -58,6 +58,11 @@ public enum Codegen {
     }
   }
 
+  /// Build option of the CPU kernels: clang warns that float16 arguments change the ABI
+  /// without AVX-512, once per use, although every such function is inlined; PoCL prints
+  /// that to stderr on each build.
+  static let quietVectorABI = "-w"
+
   /// `-DNAME=value` options in order.
   static func defines(_ pairs: KeyValuePairs<String, Int>) -> [String] {
     pairs.map { "-D\($0.key)=\($0.value)" }

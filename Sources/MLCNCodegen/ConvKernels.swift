@@ -83,7 +83,7 @@ enum ConvKernels {
       let fused = capsuleDim.map { cfg.vector % $0 == 0 && !g.isRead(ValueID(id.index, result: 1)) } ?? false
       let px = min(cfg.tile, s.oh * s.ow), tiles = (s.oh * s.ow + px - 1) / px
       let options = s.defines + Codegen.defines(["OCB": cfg.vector, "PX": px]) + [Expressions.fusedActivation(act)]
-        + (fused ? Codegen.defines(["CAPS_D": capsuleDim!]) : [])
+        + (fused ? Codegen.defines(["CAPS_D": capsuleDim!]) : []) + [Codegen.quietVectorABI]
       k.launches = [Launch(ProgramSource(file: "conv2d_cpu.cl", options: options), "conv2d_cpu",
                            args: [.buffer(x), .buffer(w), .buffer(bias), .buffer(fused ? .value(id) : conv)],
                            global: [tiles, (s.f + cfg.vector - 1) / cfg.vector, s.n], local: [1, 1, 1])]

@@ -38,7 +38,7 @@ enum DenseKernels {
     let cfg = options.tuning.config(identity: device.identity, key: key(id, g)) ?? defaultTile(m: x[0], n: units)
     let mr = min(cfg.tile, x[0])
     let defines = Codegen.defines(["M": x[0], "N": units, "K": x[1], "MR": mr, "NR": cfg.vector, "HAS_BIAS": hasBias ? 1 : 0])
-      + [Expressions.fusedActivation(n.attributes.activation)]
+      + [Expressions.fusedActivation(n.attributes.activation), Codegen.quietVectorABI]
     var out = NodeKernels()
     out.launches = [Launch(ProgramSource(file: "gemm_cpu.cl", options: defines), "gemm_cpu",
                            args: [.buffer(.value(n.inputs[0])), .buffer(.value(params[0])),
