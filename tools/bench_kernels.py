@@ -15,6 +15,8 @@ measured in one run, as same-run ratios (docs/PERFORMANCE.md).
 Ratios are peer time / mlcnc time: above 1 means mlcnc is faster. GFLOP/s are also given
 as a fraction of this CPU's FMA peak (cores x 2 FMA units x vector lanes x 2 x clock).
 Times are medians of --repeat runs; mlcnc uses the tiles of `mlcnc tune` when tuned.
+--threads 1 runs every framework on one thread (PoCL, OpenBLAS, PyTorch, ONNX Runtime):
+on a shared, loaded host that comparison suffers less from threads waiting on each other.
 """
 import argparse
 import json
@@ -26,7 +28,22 @@ import tempfile
 import time
 import warnings
 
-import numpy as np
+
+def parse_args():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--repeat", type=int, default=10, help="timed runs per measurement (median)")
+    ap.add_argument("--quick", action="store_true", help="fewer sizes and only batch 1 and 4 (a smoke run)")
+    ap.add_argument("--only", choices=["gemm", "conv", "nets"], action="append", help="run only these parts")
+    ap.add_argument("--threads", type=int, default=os.cpu_count(), help="threads of every framework (default: all cores)")
+    return ap.parse_args()
+
+
+ARGS = parse_args()
+# Thread counts before NumPy (OpenBLAS), PyTorch and PoCL start their pools.
+for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "POCL_MAX_PTHREAD_COUNT"):
+    os.environ[var] = str(ARGS.threads)
+
+import numpy as np  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
@@ -48,7 +65,7 @@ def cpu_peak():
     else:
         m = re.search(r"BogoMIPS:\s*([\d.]+)", info)  # twice the clock on x86
         ghz = float(m.group(1)) / 2000 if m else 2.5
-    cores = os.cpu_count()
+    cores = min(os.cpu_count(), ARGS.threads)
     peak = cores * 2 * lanes * 2 * ghz
     return peak, f"{cores} cores x 2 FMA units x {lanes} lanes x 2 flops x {ghz:.2f} GHz = {peak:.0f} GFLOP/s"
 
@@ -160,24 +177,20 @@ def row(cells):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--repeat", type=int, default=10, help="timed runs per measurement (median)")
-    ap.add_argument("--quick", action="store_true", help="fewer sizes and only batch 1 and 4 (a smoke run)")
-    ap.add_argument("--only", choices=["gemm", "conv", "nets"], action="append", help="run only these parts")
-    a = ap.parse_args()
+    a = ARGS
     for exe in (BENCH, MLCNC):
         if not os.access(exe, os.X_OK):
             sys.exit(f"bench_kernels: {exe} is missing: run `swift build -c release` first")
     import torch
     import onnxruntime as ort
-    threads = os.cpu_count()
+    threads = a.threads
     torch.set_num_threads(threads)
     peak, peak_text = cpu_peak()
     parts = a.only or ["gemm", "conv", "nets"]
     big = 4 if a.quick else 32
     print(f"# bench_kernels: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load {os.getloadavg()[0]:.2f}, "
           f"torch {torch.__version__} ({torch.get_num_threads()} threads), onnxruntime {ort.__version__}, "
-          f"numpy {np.__version__}")
+          f"numpy {np.__version__}, {threads} thread(s) each")
     print(f"# FMA peak: {peak_text}\n")
     tmp = tempfile.mkdtemp(prefix="bench-kernels-")
     nets, Net, primary_caps = torch_nets()
