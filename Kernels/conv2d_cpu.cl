@@ -3,8 +3,20 @@
 // row-major order), so each weight vector loaded serves PX pixels and each input value
 // loaded serves OCB channels. Weights are packed by the host as
 // [ceil(F/OCB)][C][KH][KW][OCB]. Epilogue: bias and activation, or for primary capsules
-// (CAPS_D set) the regrouping into capsules and the squash.
-// -D: C H W F OH OW KH KW SH SW PH PW OCB PX HAS_BIAS ACT_EXPR [CAPS_D]
+// (CAPS_D set) the regrouping into capsules and the squash. Padded convolutions first copy
+// the input into a zero border (pad_input), so the inner loop never tests bounds.
+
+#ifdef PAD_INPUT
+// y[n, c] = x[n, c] with PH rows and PW columns of zeros around it.
+// -D: PAD_INPUT C H W PH PW. global: (W + 2*PW, H + 2*PH, N*C)
+__kernel void pad_input(__global const float* restrict x, __global float* restrict y) {
+  const int w = get_global_id(0), h = get_global_id(1), nc = get_global_id(2);
+  const int ih = h - PH, iw = w - PW;
+  const float v = (ih >= 0 && ih < H && iw >= 0 && iw < W) ? x[((size_t)nc * H + ih) * W + iw] : 0.0f;
+  y[((size_t)nc * (H + 2 * PH) + h) * (W + 2 * PW) + w] = v;
+}
+#else
+// -D: C H W F OH OW KH KW SH SW OCB PX HAS_BIAS ACT_EXPR [CAPS_D] (H, W: the padded input)
 // global: (ceil(OH*OW/PX), ceil(F/OCB), N), local: (1, 1, 1)
 #if OCB == 4
 typedef float4 vec;
@@ -22,24 +34,16 @@ typedef float16 vec;
 #error OCB must be 4, 8 or 16
 #endif
 #define OHW (OH * OW)
-#define PADDED (PH > 0 || PW > 0)
 
 __kernel void conv2d_cpu(__global const float* restrict x, __global const float* restrict w,
                          __global const float* restrict bias, __global float* restrict y) {
   const int p0 = get_global_id(0) * PX, fb = get_global_id(1), n = get_global_id(2);
   // Pixels past the end repeat the last one; their results are not stored.
   int off[PX];
-#if PADDED
-  int ih0[PX], iw0[PX];
-#endif
   vec acc[PX];
   for (int p = 0; p < PX; p++) {
     const int q = min(p0 + p, OHW - 1), oh = q / OW, ow = q % OW;
-#if PADDED
-    ih0[p] = oh * SH - PH;
-    iw0[p] = ow * SW - PW;
-#endif
-    off[p] = (oh * SH - PH) * W + ow * SW - PW;
+    off[p] = oh * SH * W + ow * SW;
     acc[p] = (vec)(0.0f);
   }
   const __global float* xn = x + (size_t)n * C * H * W;
@@ -53,15 +57,7 @@ __kernel void conv2d_cpu(__global const float* restrict x, __global const float*
       for (int kw = 0; kw < KW; kw++) {
         const vec wv = VLOAD(0, wb + ((c * KH + kh) * KW + kw) * OCB);
         #pragma unroll
-        for (int p = 0; p < PX; p++) {
-#if PADDED
-          const int ih = ih0[p] + kh, iw = iw0[p] + kw;
-          const float xv = (ih >= 0 && ih < H && iw >= 0 && iw < W) ? xp[p][kh * W + kw] : 0.0f;
-#else
-          const float xv = xp[p][kh * W + kw];
-#endif
-          acc[p] = fma((vec)(xv), wv, acc[p]);
-        }
+        for (int p = 0; p < PX; p++) acc[p] = fma((vec)(xp[p][kh * W + kw]), wv, acc[p]);
       }
     }
   }
@@ -92,3 +88,4 @@ __kernel void conv2d_cpu(__global const float* restrict x, __global const float*
 #endif
   }
 }
+#endif

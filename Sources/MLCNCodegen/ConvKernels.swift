@@ -35,11 +35,12 @@ enum ConvKernels {
   }
 
   /// Default tiles. CPU: 16 channels (two AVX registers) by 6 pixels keeps 12 accumulators
-  /// in the 16 vector registers; fewer channels get longer pixel tiles. GPU: a few
-  /// channels per work-item, enough to reuse each input load.
+  /// in the 16 vector registers; fewer channels get longer pixel tiles, in a full AVX
+  /// register unless there are at most 4. GPU: a few channels per work-item, enough to
+  /// reuse each input load.
   static func defaultTile(_ s: Shape, cpu: Bool) -> TileConfig {
     if cpu {
-      return s.f >= 16 ? TileConfig(vector: 16, tile: 6) : TileConfig(vector: s.f >= 8 ? 8 : 4, tile: 12)
+      return s.f >= 16 ? TileConfig(vector: 16, tile: 6) : TileConfig(vector: s.f > 4 ? 8 : 4, tile: 12)
     }
     return TileConfig(vector: s.f >= 8 ? 8 : (s.f >= 4 ? 4 : 1), tile: 1)
   }
@@ -78,15 +79,26 @@ enum ConvKernels {
     var k = NodeKernels()
     k.weightLayouts[params[0]] = .filterBlocked(cfg.vector)
     if options.usesCPUKernels(device) {
+      // A padded input is first copied into a zero border (scratch), so the conv kernel
+      // never tests bounds: the copy is one pass over the input, the tests were one per tap.
+      var input = x, padded = s
+      if s.ph > 0 || s.pw > 0 {
+        (padded.h, padded.w, padded.ph, padded.pw) = (s.h + 2 * s.ph, s.w + 2 * s.pw, 0, 0)
+        k.scratch = [s.n * s.c * padded.h * padded.w]
+        input = .scratch(0)
+        let pad = Codegen.defines(["PAD_INPUT": 1, "C": s.c, "H": s.h, "W": s.w, "PH": s.ph, "PW": s.pw])
+        k.launches = [Launch(ProgramSource(file: "conv2d_cpu.cl", options: pad), "pad_input",
+                             args: [.buffer(x), .buffer(input)], global: [padded.w, padded.h, s.n * s.c])]
+      }
       // Primary capsules are squashed in the epilogue when each capsule lies in one
       // work-item's channels and nothing else reads the unsquashed convolution.
       let fused = capsuleDim.map { cfg.vector % $0 == 0 && !g.isRead(ValueID(id.index, result: 1)) } ?? false
       let px = min(cfg.tile, s.oh * s.ow), tiles = (s.oh * s.ow + px - 1) / px
-      let options = s.defines + Codegen.defines(["OCB": cfg.vector, "PX": px]) + [Expressions.fusedActivation(act)]
+      let options = padded.defines + Codegen.defines(["OCB": cfg.vector, "PX": px]) + [Expressions.fusedActivation(act)]
         + (fused ? Codegen.defines(["CAPS_D": capsuleDim!]) : []) + [Codegen.quietVectorABI]
-      k.launches = [Launch(ProgramSource(file: "conv2d_cpu.cl", options: options), "conv2d_cpu",
-                           args: [.buffer(x), .buffer(w), .buffer(bias), .buffer(fused ? .value(id) : conv)],
-                           global: [tiles, (s.f + cfg.vector - 1) / cfg.vector, s.n], local: [1, 1, 1])]
+      k.launches.append(Launch(ProgramSource(file: "conv2d_cpu.cl", options: options), "conv2d_cpu",
+                               args: [.buffer(input), .buffer(w), .buffer(bias), .buffer(fused ? .value(id) : conv)],
+                               global: [tiles, (s.f + cfg.vector - 1) / cfg.vector, s.n], local: [1, 1, 1]))
       if fused { return k }
     } else {
       let options = s.defines + Codegen.defines(["FT": cfg.vector]) + [Expressions.fusedActivation(act)]

@@ -48,20 +48,33 @@ func plannerMemoryEqualsTheProgramsBuffers(_ file: String) throws {
 @Test func aConvReadsItsParametersPackedInFilterBlocks() throws {
   let g = try lower("network t\ninput x: [N, 3, 8, 8]\na = conv2d(x, filters=6, kernel=3)\noutput a\n")
   let program = KernelProgram.build(g, placement: Array(repeating: 0, count: g.nodes.count), devices: [cpus[0]])
-  // On a CPU, 6 filters are blocked by 4 (one float4): the weight is padded to 8 filters.
+  // On a CPU, 6 filters are blocked by 8 (one AVX register): the weight is padded to 8 filters.
   let weight = try #require(program.buffers.first { $0.value == g.id(named: "a.weight") })
-  #expect(weight.role == .parameter(.filterBlocked(4)) && weight.bytes == 8 * 3 * 3 * 3 * 4)
+  #expect(weight.role == .parameter(.filterBlocked(8)) && weight.bytes == 8 * 3 * 3 * 3 * 4)
   let bias = try #require(program.buffers.first { $0.value == g.id(named: "a.bias") })
   #expect(bias.role == .parameter(.plain) && bias.bytes == 6 * 4)
   guard case .launch(let source, let kernel, let args, let global, let local) = try #require(program.steps.first?.action) else {
     Issue.record("expected a launch"); return
   }
-  // 36 output pixels in tiles of 12, 2 filter blocks, batch 2; one work-item per group.
-  #expect(kernel == "conv2d_cpu" && source.file == "conv2d_cpu.cl" && global == [3, 2, 2] && local == [1, 1, 1])
-  #expect(source.options.contains("-DF=6") && source.options.contains("-DOCB=4") && source.options.contains("-DPX=12")
+  // 36 output pixels in tiles of 12, 1 filter block, batch 2; one work-item per group.
+  #expect(kernel == "conv2d_cpu" && source.file == "conv2d_cpu.cl" && global == [3, 1, 2] && local == [1, 1, 1])
+  #expect(source.options.contains("-DF=6") && source.options.contains("-DOCB=8") && source.options.contains("-DPX=12")
     && source.options.contains("-DACT_EXPR=v"))
   let ids = args.compactMap { if case .buffer(let b) = $0 { program.buffers[b].value } else { nil } }
   #expect(ids == [g.id(named: "x"), g.id(named: "a.weight"), g.id(named: "a.bias"), g.id(named: "a")])
+}
+
+@Test func aPaddedConvOnACPUCopiesItsInputIntoAZeroBorderFirst() throws {
+  let g = try lower("network t\ninput x: [N, 3, 8, 8]\na = conv2d(x, filters=6, kernel=3, padding=[1, 2])\noutput a\n")
+  let program = KernelProgram.build(g, placement: Array(repeating: 0, count: g.nodes.count), devices: [cpus[0]])
+  let launches = program.steps.compactMap { if case .launch(let p, let k, let args, let global, _) = $0.action { (p, k, args, global) } else { nil } }
+  #expect(launches.map(\.1) == ["pad_input", "conv2d_cpu"])
+  #expect(launches[0].3 == [12, 10, 2 * 3], "the padded input: 8+2*2 wide, 8+2*1 high, per sample and channel")
+  #expect(launches[1].0.options.contains("-DH=10") && launches[1].0.options.contains("-DW=12")
+    && launches[1].0.options.contains("-DPH=0") && launches[1].0.options.contains("-DOW=10"))
+  let scratch = try #require(program.buffers.first { $0.role == .scratch })
+  #expect(scratch.bytes == 2 * 3 * 10 * 12 * 4)
+  #expect(launches[0].2.last == launches[1].2.first, "the conv reads what the copy wrote")
 }
 
 @Test func theGPUVariantRunsOnePixelPerWorkItem() throws {
