@@ -37,7 +37,9 @@ enum CapsuleKernels {
   }
 
   static func routing(_ id: ValueID, _ g: Graph, _ device: DeviceDescriptor, _ options: CodegenOptions) -> NodeKernels {
-    options.usesCPUKernels(device) ? routingCPU(id, g, device, options) : routing(id, g)
+    // The CPU predictions pack the weight; a weight other kernels read too stays plain.
+    options.usesCPUKernels(device) && g.onlyReader(id, of: g.parameters(of: id)[0])
+      ? routingCPU(id, g, device, options) : routing(id, g)
   }
 
   static func routingCPU(_ id: ValueID, _ g: Graph, _ device: DeviceDescriptor, _ options: CodegenOptions) -> NodeKernels {

@@ -47,10 +47,10 @@ public enum Codegen {
       let a = node.attributes
       let s = ConvKernels.Shape(g, id, filters: node.op == .conv2d ? a.int("filters") : a.int("caps") * a.int("dim"))
       return (s.key(node.op, cpu: cpu), ConvKernels.candidates(s, cpu: cpu))
-    case .dense where cpu && options.gemm != .clblast:
+    case .dense where cpu && options.gemm != .clblast && g.onlyReader(id, of: g.parameters(of: id)[0]):
       let m = g.type(of: node.inputs[0]).shape[0]
       return (DenseKernels.key(id, g), DenseKernels.candidates(m: m, n: node.attributes.int("units")))
-    case .capsule where cpu:
+    case .capsule where cpu && g.onlyReader(id, of: g.parameters(of: id)[0]):
       return (CapsuleKernels.key(id, g),
               CapsuleKernels.candidates(n: g.batch, jd: node.attributes.int("caps") * node.attributes.int("dim")))
     default:

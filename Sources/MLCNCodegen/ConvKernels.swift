@@ -123,4 +123,10 @@ extension Graph {
   func isRead(_ v: ValueID) -> Bool {
     nodes.contains { $0.inputs.contains(v) } || outputs.contains { $0.value == v }
   }
+
+  /// Whether node `id` is the only reader of `v` (a weight that no gradient kernel reads,
+  /// so the forward kernel may pack it in a layout only it understands).
+  func onlyReader(_ id: ValueID, of v: ValueID) -> Bool {
+    !outputs.contains { $0.value == v } && ids.allSatisfy { $0 == id || !self[$0].inputs.contains(v) }
+  }
 }

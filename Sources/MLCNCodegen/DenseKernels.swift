@@ -7,10 +7,12 @@ import MLCNGraph
 
 enum DenseKernels {
   static func kernels(_ id: ValueID, _ g: Graph, _ device: DeviceDescriptor, _ options: CodegenOptions) -> NodeKernels {
+    // The tiled GEMM packs the weight; a weight other kernels read too stays plain.
+    let tiled = options.usesCPUKernels(device) && g.onlyReader(id, of: g.parameters(of: id)[0])
     switch options.gemm {
     case .clblast: return gemm(id, g)
-    case .builtin: return options.usesCPUKernels(device) ? tiled(id, g, device, options) : dense(id, g)
-    case .auto: return options.usesCPUKernels(device) ? tiled(id, g, device, options) : gemm(id, g)
+    case .builtin: return tiled ? self.tiled(id, g, device, options) : dense(id, g)
+    case .auto: return tiled ? self.tiled(id, g, device, options) : (options.usesCPUKernels(device) ? dense(id, g) : gemm(id, g))
     }
   }
 

@@ -160,3 +160,19 @@ func plannerMemoryEqualsTheProgramsBuffers(_ file: String) throws {
   #expect(launches[1].0.options == ["-DEXPR1=(x>0.0f?x:0.3f*x)"])
   #expect(program.parameters.count == 4, "weight, bias, running_mean, running_var")
 }
+
+@Test func aWeightThatAnotherKernelReadsStaysPlain() throws {
+  // A gradient kernel reading a dense or capsule weight expects the contract layout: the
+  // forward kernel then does not pack it (CPU: the simple dense kernel, per-step routing).
+  for text in ["y = dense(x, units=20)", "r = reshape(x, shape=[-1, 4])\ny = capsule(r, caps=3, dim=8)"] {
+    var g = try lower("network t\ninput x: [N, 24]\n\(text)\noutput y\n")
+    let y = try #require(g.id(named: "y")), w = g.parameters(of: y)[0]
+    #expect(Codegen.kernels(for: y, in: g, device: cpus[0]).weightLayouts[w] != nil, "packed when only y reads it")
+    g.nodes.append(Node(name: "w2", op: .relu, inputs: [w], attributes: g[w].attributes, type: g.type(of: w),
+                        lane: nil, location: g[w].location))
+    let k = Codegen.kernels(for: y, in: g, device: cpus[0])
+    #expect(k.weightLayouts[w] == nil, "\(text): plain when another node reads it")
+    #expect(Codegen.candidates(for: y, in: g, device: cpus[0]) == nil)
+    #expect(k.launches.allSatisfy { !$0.kernel.hasSuffix("_cpu") }, "\(k.launches.map(\.kernel))")
+  }
+}
