@@ -7,13 +7,17 @@ measured in one run, as same-run ratios (docs/PERFORMANCE.md).
 1. SGEMM C = A B^T at 256..2048 and at the capsule shapes against NumPy's OpenBLAS
    (mlcnc: a dense layer without bias; its kernel time).
 2. Each conv layer of capsnet and cifar_conv at batch 32 against the same op in PyTorch
-   (conv + activation; primary caps with the regrouping and squash).
+   (conv + activation; primary caps with the regrouping and squash), each as a network of
+   that one op.
 3. Whole networks at batch 1 and 32 against PyTorch (eager, no_grad) with the same
    weights, and ONNX Runtime on the network exported from PyTorch. mlcnc's time is one
    executor run (input upload, kernels, output download); the outputs are compared.
 
-Ratios are peer time / mlcnc time: above 1 means mlcnc is faster. GFLOP/s are also given
-as a fraction of this CPU's FMA peak (cores x 2 FMA units x vector lanes x 2 x clock).
+Ratios are peer time / mlcnc time: above 1 means mlcnc is faster. Each is given in wall
+time and in process CPU time (all threads): on a shared host the wall time also counts
+waiting for a core, the CPU time only the work. GFLOP/s (wall) are also given as a fraction
+of this CPU's FMA peak (cores x 2 FMA units x vector lanes x 2 x clock), and the GFLOP per
+CPU-second as a fraction of one core's peak.
 Times are medians of --repeat runs; mlcnc uses the tiles of `mlcnc tune` when tuned.
 --threads 1 runs every framework on one thread (PoCL, OpenBLAS, PyTorch, ONNX Runtime):
 on a shared, loaded host that comparison suffers less from threads waiting on each other.
@@ -71,14 +75,16 @@ def cpu_peak():
 
 
 def median_time(fn, repeat, warm=2):
+    """Median (wall seconds, process CPU seconds) of `repeat` calls after `warm` calls."""
     for _ in range(warm):
         fn()
-    ts = []
+    ts, cs = [], []
     for _ in range(repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fn()
         ts.append(time.perf_counter() - t)
-    return float(np.median(ts))
+        cs.append(time.process_time() - c)
+    return float(np.median(ts)), float(np.median(cs))
 
 
 def mlcnc_ops(net, batch, repeat, weights=None, x=None, out=None):
@@ -176,6 +182,25 @@ def row(cells):
     print("| " + " | ".join(str(c) for c in cells) + " |", flush=True)
 
 
+def one_op_net(tmp, name, input_shape, body):
+    path = os.path.join(tmp, f"{name}.mlcn")
+    with open(path, "w") as f:
+        f.write(f"network {name}\ninput x: [N, {', '.join(map(str, input_shape))}]\n{body}\noutput y\n")
+    return path
+
+
+HEADER = ["mlcnc ms", "mlcnc GFLOP/s", "of peak", "{p} ms", "{p} GFLOP/s", "mlcnc vs {p} (wall)",
+          "mlcnc CPU-s", "{p} CPU-s", "mlcnc vs {p} (CPU time)", "mlcnc / {p} GFLOP per CPU-s (of core peak)"]
+
+
+def cells(flops, mine, peer, peak, core_peak):
+    """Table cells for mlcnc's (wall, cpu) and a peer's (wall, cpu) times of `flops` GFLOP."""
+    (t, c), (pt, pc) = mine, peer
+    return [f"{t*1e3:.2f}", f"{flops/t:.1f}", f"{flops/t/peak:.0%}", f"{pt*1e3:.2f}", f"{flops/pt:.1f}", f"{pt/t:.2f}x",
+            f"{c*1e3:.1f} ms", f"{pc*1e3:.1f} ms", f"{pc/c:.2f}x",
+            f"{flops/c:.0f} ({flops/c/core_peak:.0%}) / {flops/pc:.0f} ({flops/pc/core_peak:.0%})"]
+
+
 def main():
     a = ARGS
     for exe in (BENCH, MLCNC):
@@ -183,9 +208,11 @@ def main():
             sys.exit(f"bench_kernels: {exe} is missing: run `swift build -c release` first")
     import torch
     import onnxruntime as ort
+    import torch.nn.functional as F
     threads = a.threads
     torch.set_num_threads(threads)
     peak, peak_text = cpu_peak()
+    core_peak = peak / min(os.cpu_count(), threads)
     parts = a.only or ["gemm", "conv", "nets"]
     big = 4 if a.quick else 32
     print(f"# bench_kernels: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load {os.getloadavg()[0]:.2f}, "
@@ -194,70 +221,67 @@ def main():
     print(f"# FMA peak: {peak_text}\n")
     tmp = tempfile.mkdtemp(prefix="bench-kernels-")
     nets, Net, primary_caps = torch_nets()
-    import torch.nn.functional as F
 
     if "gemm" in parts:
         print("## SGEMM C[M,N] = A[M,K] B[N,K]^T vs OpenBLAS (NumPy)\n")
-        row(["M x N x K", "mlcnc ms", "mlcnc GFLOP/s", "of peak", "OpenBLAS ms", "OpenBLAS GFLOP/s", "mlcnc vs OpenBLAS"])
-        row(["---"] * 7)
+        row(["M x N x K"] + [h.format(p="OpenBLAS") for h in HEADER])
+        row(["---"] * (len(HEADER) + 1))
         shapes = [(s, s, s) for s in ([256, 512] if a.quick else [256, 512, 1024, 2048])]
         shapes += [(big, 10, 37500)]  # cifar_conv's classifier
         for m, n, k in shapes:
-            net = os.path.join(tmp, f"gemm{m}x{n}x{k}.mlcn")
-            with open(net, "w") as f:
-                f.write(f"network gemm\ninput x: [N, {k}]\ny = dense(x, units={n}, bias=false)\noutput y\n")
-            t = mlcnc_ops(net, m, a.repeat)["ops"]["y"]
+            net = one_op_net(tmp, f"gemm{m}x{n}x{k}", [k], f"y = dense(x, units={n}, bias=false)")
+            r = mlcnc_ops(net, m, a.repeat)
             A = np.random.rand(m, k).astype(np.float32)
             B = np.random.rand(n, k).astype(np.float32)
-            tb = median_time(lambda: A @ B.T, a.repeat)
-            fl = 2 * m * n * k / 1e9
-            row([f"{m} x {n} x {k}", f"{t*1e3:.2f}", f"{fl/t:.1f}", f"{fl/t/peak:.0%}", f"{tb*1e3:.2f}", f"{fl/tb:.1f}", f"{tb/t:.2f}x"])
-        # The capsule predictions u = W x: 1152 GEMMs [N, 8] x [8, 160] sharing nothing but N.
-        for batch in ([1, big]):
-            net = os.path.join(tmp, "capspredict.mlcn")
-            with open(net, "w") as f:
-                f.write("network caps\ninput x: [N, 1152, 8]\ny = capsule(x, caps=10, dim=16, routing=1)\noutput y\n")
+            peer = median_time(lambda: A @ B.T, a.repeat)
+            row([f"{m} x {n} x {k}"] + cells(2 * m * n * k / 1e9, (r["ops"]["y"], r["run_cpu_seconds"]), peer, peak, core_peak))
+        # The capsule predictions u = W x: 1152 GEMMs [N, 8] x [8, 160], one per input capsule.
+        for batch in [1, big]:
+            net = one_op_net(tmp, "capspredict", [1152, 8], "y = capsule(x, caps=10, dim=16, routing=1)")
             r = mlcnc_ops(net, batch, a.repeat)
-            t = r["kernels"]["y caps_predict_cpu"]
             X = np.random.rand(1152, batch, 8).astype(np.float32)
             W = np.random.rand(1152, 8, 160).astype(np.float32)
-            tb = median_time(lambda: np.matmul(X, W), a.repeat)
-            fl = 2 * batch * 1152 * 160 * 8 / 1e9
-            row([f"1152 x ({batch} x 160 x 8)", f"{t*1e3:.2f}", f"{fl/t:.1f}", f"{fl/t/peak:.0%}", f"{tb*1e3:.2f}", f"{fl/tb:.1f}", f"{tb/t:.2f}x"])
+            peer = median_time(lambda: np.matmul(X, W), a.repeat)
+            # The CPU time of the whole run includes the routing kernel: the ratio is a lower bound.
+            mine = (r["kernels"]["y caps_predict_cpu"], r["run_cpu_seconds"])
+            row([f"1152 x ({batch} x 160 x 8)"] + cells(2 * batch * 1152 * 160 * 8 / 1e9, mine, peer, peak, core_peak))
         print()
 
     if "conv" in parts:
-        print(f"## Conv layers at batch {big} vs PyTorch (same op: conv + activation; primary caps with regrouping + squash)\n")
-        row(["layer", "shape", "mlcnc ms", "mlcnc GFLOP/s", "of peak", "PyTorch ms", "PyTorch GFLOP/s", "mlcnc vs PyTorch"])
-        row(["---"] * 8)
-        layers = [("capsnet", "h", lambda w, x: F.relu(F.conv2d(x, w["h.weight"], w["h.bias"])), [1, 28, 28], (256, 9, 1)),
-                  ("capsnet", "p", lambda w, x: primary_caps(x, w["p.weight"], w["p.bias"], 32, 8, 2), [256, 20, 20], (256, 9, 2)),
-                  ("cifar_conv", "c1", lambda w, x: F.relu(F.conv2d(x, w["c1.weight"], w["c1.bias"])), [3, 32, 32], (500, 5, 1)),
-                  ("cifar_conv", "c2", lambda w, x: F.relu(F.conv2d(x, w["c2.weight"], w["c2.bias"])), [500, 14, 14], (1500, 5, 1))]
-        runs = {}
-        for netname, layer, fn, xshape, (f_, k_, s_) in layers:
-            path = os.path.join(ROOT, "graphs", f"{netname}.mlcn")
-            if netname not in runs:
-                w, wpath = make_weights(path, big, 1, tmp)
-                runs[netname] = (w, mlcnc_ops(path, big, a.repeat, weights=wpath))
-            w, r = runs[netname]
-            t = r["ops"][layer]
+        print(f"## Conv layers at batch {big} vs PyTorch (conv + activation; primary caps with regrouping + squash)\n")
+        row(["layer", "shape"] + [h.format(p="PyTorch") for h in HEADER])
+        row(["---"] * (len(HEADER) + 2))
+        layers = [("capsnet h", [1, 28, 28], 256, 9, 1, "y = conv2d(x, filters=256, kernel=9, act=relu)",
+                   lambda w, x: F.relu(F.conv2d(x, w["y.weight"], w["y.bias"]))),
+                  ("capsnet p", [256, 20, 20], 256, 9, 2, "y = primary_caps(x, caps=32, dim=8, kernel=9, stride=2)",
+                   lambda w, x: primary_caps(x, w["y.weight"], w["y.bias"], 32, 8, 2)),
+                  ("cifar_conv c1", [3, 32, 32], 500, 5, 1, "y = conv2d(x, filters=500, kernel=5, act=relu)",
+                   lambda w, x: F.relu(F.conv2d(x, w["y.weight"], w["y.bias"]))),
+                  ("cifar_conv c2", [500, 14, 14], 1500, 5, 1, "y = conv2d(x, filters=1500, kernel=5, act=relu)",
+                   lambda w, x: F.relu(F.conv2d(x, w["y.weight"], w["y.bias"])))]
+        for name, xshape, f_, k_, s_, body, fn in layers:
+            net = one_op_net(tmp, name.replace(" ", "_"), xshape, body)
+            w, wpath = make_weights(net, big, 1, tmp)
+            r = mlcnc_ops(net, big, a.repeat, weights=wpath)
             tw = {k: torch.from_numpy(v) for k, v in w.items()}
             x = torch.rand(big, *xshape)
             with torch.no_grad():
-                tt = median_time(lambda: fn(tw, x), a.repeat)
+                peer = median_time(lambda: fn(tw, x), a.repeat)
             o = (xshape[1] - k_) // s_ + 1
-            fl = 2 * big * f_ * o * o * xshape[0] * k_ * k_ / 1e9
-            row([f"{netname} {layer}", f"{xshape[0]}->{f_} {k_}x{k_}/{s_} on {xshape[1]}x{xshape[2]}",
-                 f"{t*1e3:.2f}", f"{fl/t:.1f}", f"{fl/t/peak:.0%}", f"{tt*1e3:.2f}", f"{fl/tt:.1f}", f"{tt/t:.2f}x"])
+            flops = 2 * big * f_ * o * o * xshape[0] * k_ * k_ / 1e9
+            row([name, f"{xshape[0]}->{f_} {k_}x{k_}/{s_} on {xshape[1]}x{xshape[2]}"]
+                + cells(flops, (r["ops"]["y"], r["run_cpu_seconds"]), peer, peak, core_peak))
         print()
 
     if "nets" in parts:
         print("## Whole networks vs PyTorch (eager) and ONNX Runtime (exported from PyTorch), same weights\n")
-        row(["network", "batch", "mlcnc ms", "PyTorch ms", "ONNX Runtime ms", "mlcnc vs PyTorch", "mlcnc vs ONNX Runtime", "max |diff|"])
-        row(["---"] * 8)
+        row(["network", "batch", "mlcnc ms", "PyTorch ms", "ONNX Runtime ms", "vs PyTorch (wall)", "vs ONNX Runtime (wall)",
+             "mlcnc CPU-s", "PyTorch CPU-s", "ONNX Runtime CPU-s", "vs PyTorch (CPU time)", "vs ONNX Runtime (CPU time)",
+             "max |diff|"])
+        row(["---"] * 13)
         so = ort.SessionOptions()
         so.intra_op_num_threads = threads
+        so.inter_op_num_threads = 1
         for name in ["capsnet", "mlcn4", "lenet", "cifar_conv"]:
             body, xshape = nets[name]
             path = os.path.join(ROOT, "graphs", f"{name}.mlcn")
@@ -280,8 +304,10 @@ def main():
                 sess = ort.InferenceSession(onnx_path, so, providers=["CPUExecutionProvider"])
                 to = median_time(lambda: sess.run(None, {"x": x}), a.repeat)
                 diff = float(np.abs(np.load(ypath) - yt).max())
-                t = r["run_seconds"]
-                row([name, batch, f"{t*1e3:.2f}", f"{tt*1e3:.2f}", f"{to*1e3:.2f}", f"{tt/t:.2f}x", f"{to/t:.2f}x", f"{diff:.1e}"])
+                t, c = r["run_seconds"], r["run_cpu_seconds"]
+                row([name, batch, f"{t*1e3:.2f}", f"{tt[0]*1e3:.2f}", f"{to[0]*1e3:.2f}", f"{tt[0]/t:.2f}x", f"{to[0]/t:.2f}x",
+                     f"{c*1e3:.2f} ms", f"{tt[1]*1e3:.2f} ms", f"{to[1]*1e3:.2f} ms", f"{tt[1]/c:.2f}x", f"{to[1]/c:.2f}x",
+                     f"{diff:.1e}"])
         print()
 
 
