@@ -37,7 +37,7 @@ let package = Package(
       "MLCNSearch", .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ]),
     .executableTarget(name: "mlcnc-bench", dependencies: [
-      "MLCNBase", "MLCNFrontend", "MLCNGraph", "MLCNPlanner", "MLCNCodegen", "MLCNRuntime", "MLCNDriver",
+      "MLCNBase", "MLCNFrontend", "MLCNGraph", "MLCNPlanner", "MLCNCodegen", "MLCNRuntime", "MLCNFormats", "MLCNDriver",
       .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ]),
     .testTarget(name: "MLCNFrontendTests", dependencies: ["MLCNBase", "MLCNFrontend"]),

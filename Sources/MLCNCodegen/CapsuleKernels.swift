@@ -1,7 +1,10 @@
 // squash and length (row-wise over the last axis) and the capsule layer's routing:
 // predict once, then per iteration softmax the logits, sum and squash, and (except after
-// the last) update the logits by agreement.
+// the last) update the logits by agreement. CPUs run capsule_cpu.cl: the predictions as a
+// register-tiled batched GEMM and the iterations fused into one kernel per sample; GPUs
+// run one light kernel per step (capsules.cl).
 
+import MLCNBase
 import MLCNGraph
 
 enum CapsuleKernels {
@@ -12,6 +15,52 @@ enum CapsuleKernels {
     out.launches = [Launch(ProgramSource(file: "capsules.cl", options: Codegen.defines(["ROWS": rows, "D": d])),
                            n.op == .squash ? "squash_rows" : "length_rows",
                            args: [.buffer(.value(n.inputs[0])), .buffer(.value(id))], global: [rows])]
+    return out
+  }
+
+  /// The tuning key of the CPU predictions of a capsule node.
+  static func key(_ id: ValueID, _ g: Graph) -> String {
+    let x = g.type(of: g[id].inputs[0]).shape, a = g[id].attributes
+    return "cpu caps_predict n=\(x[0]) i=\(x[1]) jd=\(a.int("caps") * a.int("dim")) din=\(x[2])"
+  }
+
+  /// Default tile: 4 samples by 16 outputs (8 AVX accumulators), 8 outputs when J*D is
+  /// not a multiple of 16.
+  static func defaultTile(n: Int, jd: Int) -> TileConfig {
+    TileConfig(vector: jd % 16 == 0 ? 16 : (jd % 8 == 0 || jd > 8 ? 8 : 4), tile: min(n, 4))
+  }
+
+  static func candidates(n: Int, jd: Int) -> [TileConfig] {
+    let vectors = jd >= 16 ? [8, 16] : [4, 8]
+    return Array(Set(vectors.flatMap { v in [1, 2, 4, 8].map { TileConfig(vector: v, tile: min($0, n)) } }))
+      .sorted { ($0.vector, $0.tile) < ($1.vector, $1.tile) }
+  }
+
+  static func routing(_ id: ValueID, _ g: Graph, _ device: DeviceDescriptor, _ options: CodegenOptions) -> NodeKernels {
+    // The CPU predictions pack the weight; a weight other kernels read too stays plain.
+    options.usesCPUKernels(device) && g.onlyReader(id, of: g.parameters(of: id)[0])
+      ? routingCPU(id, g, device, options) : routing(id, g)
+  }
+
+  static func routingCPU(_ id: ValueID, _ g: Graph, _ device: DeviceDescriptor, _ options: CodegenOptions) -> NodeKernels {
+    let n = g[id], x = g.type(of: n.inputs[0]).shape, a = n.attributes
+    let (batch, inCaps) = (x[0], x[1]), jd = a.int("caps") * a.int("dim")
+    let cfg = options.tuning.config(identity: device.identity, key: key(id, g)) ?? defaultTile(n: batch, jd: jd)
+    let mr = min(cfg.tile, batch), w = g.parameters(of: id)[0]
+    let program = ProgramSource(file: "capsule_cpu.cl", options: Codegen.defines([
+      "N": batch, "I": inCaps, "J": a.int("caps"), "D": a.int("dim"), "DIN": x[2], "MR": mr, "NR": cfg.vector,
+      "ITERS": a.int("routing"),
+    ]) + [Codegen.quietVectorABI])
+    let u = BufferRef.value(ValueID(id.index, result: 1)), c = BufferRef.value(ValueID(id.index, result: 2))
+    var out = NodeKernels()
+    out.scratch = [batch * inCaps * a.int("caps")]  // the routing logits
+    out.weightLayouts[w] = .capsuleBlocked(cfg.vector)
+    out.launches = [
+      Launch(program, "caps_predict_cpu", args: [.buffer(.value(n.inputs[0])), .buffer(.value(w)), .buffer(u)],
+             global: [(batch + mr - 1) / mr, inCaps], local: [1, 1]),
+      Launch(program, "caps_route_cpu", args: [.buffer(u), .buffer(.scratch(0)), .buffer(c), .buffer(.value(id))],
+             global: [batch], local: [1]),
+    ]
     return out
   }
 

@@ -2,6 +2,7 @@
 // scratch buffers they need and the layout its weights must be packed in. Pure data, no
 // OpenCL, so it can be inspected and tested without a device.
 
+import MLCNBase
 import MLCNGraph
 
 /// A buffer a launch reads or writes.
@@ -69,16 +70,45 @@ public struct CodegenOptions: Hashable, Sendable {
     case builtin
     case clblast
   }
+  /// Which family of kernels: by default the one written for the device's kind.
+  public enum Variant: String, Hashable, Sendable, CaseIterable {
+    case auto
+    /// Register-tiled kernels, one work-item per work-group (CPUs: PoCL vectorises the
+    /// explicit vectors, not across work-items of these kernels).
+    case cpu
+    /// Kernels with many light work-items (GPUs); forced on PoCL to test them.
+    case gpu
+  }
   public var gemm: GemmProvider
-  public init(gemm: GemmProvider = .auto) { self.gemm = gemm }
+  public var variant: Variant
+  /// Tile sizes found by `mlcnc tune`; kernels not in it use their defaults.
+  public var tuning: TuningTable
+  public init(gemm: GemmProvider = .auto, variant: Variant = .auto, tuning: TuningTable = TuningTable()) {
+    self.gemm = gemm
+    self.variant = variant
+    self.tuning = tuning
+  }
+
+  /// Whether `device` runs the CPU kernels.
+  public func usesCPUKernels(_ device: DeviceDescriptor) -> Bool {
+    switch variant {
+    case .auto: device.kind == .cpu
+    case .cpu: true
+    case .gpu: false
+    }
+  }
 }
 
 /// How a weight is laid out in device memory.
 public enum WeightLayout: Hashable, Sendable {
   /// As stored (C order of its contract shape).
   case plain
-  /// A conv weight [F, C, KH, KW] packed as [ceil(F/block)][C][KH][KW][block], zero-padded.
+  /// A conv weight [F, C, KH, KW] packed as [ceil(F/block)][C][KH][KW][block], zero-padded
+  /// (also a dense weight [U, In]: [ceil(U/block)][In][block]).
   case filterBlocked(Int)
+  /// A capsule weight [I, J, D, Din] packed per input capsule as
+  /// [I][ceil(J*D/block)][Din][block], zero-padded: each i's matrix blocked as above.
+  case capsuleBlocked(Int)
 }
 
 public struct NodeKernels: Hashable, Sendable {

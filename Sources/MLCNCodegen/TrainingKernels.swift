@@ -40,8 +40,10 @@ enum TrainingKernels {
     case .conv2dGradInput:
       let dy = g.type(of: n.inputs[0]).shape, x = n.type.shape, w = g.parameters(of: id)[0]
       let block: Int = switch Codegen.layout(of: w, in: g, device: device, options: options) {
-      case .plain: 1
       case .filterBlocked(let b): b
+      // Capsule weights are packed only when the capsule op is their one reader: never in
+      // a training graph, where the backward and update ops read them too.
+      case .plain, .capsuleBlocked: 1
       }
       k.launches = [Launch(conv(n, x: x, dy: dy, block: block), "conv2d_grad_input", args: [input(0), input(1), out(id)],
                            global: [x[2] * x[3], x[1], x[0]])]
@@ -114,8 +116,10 @@ enum TrainingKernels {
     case .sgdUpdate, .adamUpdate:
       let params = g.parameters(of: id), w = params[0], shape = n.type.shape, count = n.type.count
       let block: Int = switch Codegen.layout(of: w, in: g, device: device, options: options) {
-      case .plain: 1
       case .filterBlocked(let b): b
+      // Capsule weights are packed only when the capsule op is their one reader: never in
+      // a training graph, where the backward and update ops read them too.
+      case .plain, .capsuleBlocked: 1
       }
       var defines = Codegen.defines(["PACK_BLOCK": block, "PACK_INNER": shape.dropFirst().reduce(1, *)])
       let a = n.attributes

@@ -17,9 +17,10 @@ struct MLCNC: ParsableCommand {
         mlcnc compile net.mlcn -o net.mlcnpkg          compile (weights from --weights or a seed)
         mlcnc run net.mlcnpkg --input x=x.npy --output y=y.npy --repeat 10
         mlcnc plan net.mlcn --devices all --dot plan.dot
+        mlcnc tune net.mlcn --batch 32                 tune kernel tiles for this machine (cached)
 
       PoCL (the CPU OpenCL driver) needs a writable cache folder: set POCL_CACHE_DIR. \
       Compiled kernels are cached in $MLCNC_CACHE_DIR (default ~/.cache/mlcnc).
       """,
-    subcommands: [Devices.self, Check.self, IR.self, Compile.self, Run.self, PlanCommand.self, Ops.self, Grad.self, Train.self, Eval.self, Search.self])
+    subcommands: [Devices.self, Check.self, IR.self, Compile.self, Run.self, PlanCommand.self, Tune.self, Ops.self, Grad.self, Train.self, Eval.self, Search.self])
 }

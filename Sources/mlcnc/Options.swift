@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import MLCNBase
+import MLCNCodegen
 import MLCNDriver
 import MLCNFormats
 import MLCNFrontend
@@ -26,13 +27,20 @@ enum Caches {
   static let kernels = ProgramCache.defaultDirectory(environment: ProcessInfo.processInfo.environment)
   static var timesFile: URL? { kernels.map(TimingStore.file(in:)) }
   static var factsFile: URL? { kernels.map { $0.deletingLastPathComponent().appending(path: "device-facts.json") } }
+  static var tuningFile: URL? { kernels.map(TuningStore.file(in:)) }
+}
+
+/// Codegen's choices: the tile sizes `mlcnc tune` found (kernels it did not tune keep
+/// their defaults).
+func codegenOptions() throws -> CodegenOptions {
+  CodegenOptions(tuning: try TuningStore.load(Caches.tuningFile))
 }
 
 /// The real devices selected by `--devices` and the machine they form (measured
 /// bandwidths and links), with measured op times.
 func realTarget(_ spec: String?) throws -> (devices: [CLDevice], times: TimeModel) {
   let devices = try CLDevices.select(spec)
-  return (devices, try Pipeline.target(devices, facts: Caches.factsFile, times: Caches.timesFile))
+  return (devices, try Pipeline.target(devices, facts: Caches.factsFile, times: Caches.timesFile, codegen: try codegenOptions()))
 }
 
 struct WeightOptions: ParsableArguments {

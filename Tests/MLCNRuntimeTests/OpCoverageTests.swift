@@ -29,6 +29,50 @@ func opMatchesTheReference(_ op: OpKind) throws {
   #expect(cmp.ok, "\(op): \(cmp)")
 }
 
+@Test(arguments: OpKind.callable)
+func theGPUVariantMatchesTheReferenceOnPoCL(_ op: OpKind) throws {
+  // GPUs get other kernels than CPUs; force them here so they are checked without a GPU.
+  let example = op.definition.example
+  let sample = try #require(example)
+  let c = try TestSupport.referenceCase(TestSupport.sourceOf(sample).text, batch: 2)
+  let device = try #require(try TestSupport.devices().first)
+  let exec = try TestSupport.executor(c.graph, devices: [device], weights: c.weights,
+                                      options: CodegenOptions(gemm: .builtin, variant: .gpu))
+  let cmp = TestSupport.compare(try exec.run(c.inputs)["y"]!, c.expected["y"]!)
+  #expect(cmp.ok, "\(op): \(cmp)")
+}
+
+@Test(arguments: [OpKind.conv2d, .primaryCaps, .dense, .capsule], [CodegenOptions.Variant.cpu, .gpu])
+func everyTileCandidateMatchesTheReference(_ op: OpKind, _ variant: CodegenOptions.Variant) throws {
+  // What `mlcnc tune` may choose must compute the same as the defaults. Odd sizes (7
+  // filters, 3 samples) leave partial tiles.
+  let text: String
+  switch op {
+  case .conv2d: text = "y = conv2d(x, filters=19, kernel=3, padding=1, act=relu)"
+  case .primaryCaps: text = "y = primary_caps(x, caps=4, dim=4, kernel=3, stride=2)"
+  case .dense: text = "f = flatten(x)\ny = dense(f, units=19, act=tanh)"
+  // Capsules of 8 (vectors) with one routing iteration, then of 6 (scalars) with three.
+  default: text = "r = reshape(x, shape=[-1, 4])\na = capsule(r, caps=3, dim=8, routing=1)\ny = capsule(a, caps=2, dim=6, routing=3)"
+  }
+  let c = try TestSupport.referenceCase("network t\ninput x: [N, 4, 7, 7]\n\(text)\noutput y\n", batch: 3)
+  let device = try #require(try TestSupport.devices().first)
+  let descriptor = device.descriptor(bandwidthGBs: 10)
+  let id = try #require(c.graph.nodes.indices.map { ValueID($0) }.first { c.graph[$0].op == op })
+  guard let (key, configs) = Codegen.candidates(for: id, in: c.graph, device: descriptor, options: CodegenOptions(variant: variant)) else {
+    #expect(variant == .gpu && [.dense, .capsule].contains(op), "\(op) on \(variant) has no tile choice")
+    return
+  }
+  #expect(configs.count > 1)
+  for config in configs {
+    var table = TuningTable()
+    table.set(config, identity: device.compilerIdentity, key: key)
+    let exec = try TestSupport.executor(c.graph, devices: [device], weights: c.weights,
+                                        options: CodegenOptions(variant: variant, tuning: table))
+    let cmp = TestSupport.compare(try exec.run(c.inputs)["y"]!, c.expected["y"]!)
+    #expect(cmp.ok, "\(op) \(variant) \(config): \(cmp)")
+  }
+}
+
 @Test func binaryCacheServesTheSecondBuild() throws {
   let device = try #require(try TestSupport.devices().first)
   let dir = TestSupport.tempDir()

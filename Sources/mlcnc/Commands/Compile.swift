@@ -53,7 +53,8 @@ struct Compile: ParsableCommand {
       // Plan first: it checks that the network fits the devices before any weight is made.
       let thePlan = try model.plan(for: graph, times: target.times, strategy: strategy, seed: weightOptions.seed,
                                    explicit: explicit)
-      let programs = try Pipeline.kernels(source, graph, plan: thePlan, machine: target.times.machine)
+      let programs = try Pipeline.kernels(source, graph, plan: thePlan, machine: target.times.machine,
+                                                options: try codegenOptions())
       if emit == .plan { return try write(thePlan.json()) }
       if emit == .kernels { return try write(programs.listing()) }
       guard let output else { return }

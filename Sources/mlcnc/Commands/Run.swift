@@ -93,7 +93,8 @@ struct Run: ParsableCommand {
         }
         let thePlan = try model.plan(for: graph, times: target.times, strategy: deviceOptions.strategy, seed: weightOptions.seed,
                                      explicit: size == batch ? explicit : nil)
-        let programs = try Pipeline.kernels(model.source, graph, plan: thePlan, machine: target.times.machine)
+        let programs = try Pipeline.kernels(model.source, graph, plan: thePlan, machine: target.times.machine,
+                                                options: try codegenOptions())
         // A .mlcn gets its weights only now, once its inputs and a plan that fits are known.
         if !weightsLoaded && (network.hasSuffix(".mlcn") || weightOptions.weights != nil) {
           (model.weights, model.weightsOrigin) = try weightsFor(graph, weightOptions)

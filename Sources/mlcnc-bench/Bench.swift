@@ -1,6 +1,7 @@
 // mlcnc-bench: benchmarks that are not tests. `lanes` grades the lane balancers on
 // generated heterogeneous MLCNs over machine files: makespan ratios random/greedy (the
 // MLCN paper reports greedy almost 50% faster) and greedy/exact (how far from optimal).
+// `ops` times each op's kernels of one network (tools/bench_kernels.py compares them).
 
 import ArgumentParser
 import Foundation
@@ -15,7 +16,7 @@ import MLCNPlanner
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "mlcnc-bench", abstract: "mlcnc's benchmarks (results go to docs/PERFORMANCE.md).",
-    subcommands: [LanesBench.self])
+    subcommands: [LanesBench.self, OpTimesBench.self])
 }
 
 struct LanesBench: ParsableCommand {
