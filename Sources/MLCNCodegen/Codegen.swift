@@ -33,6 +33,7 @@ public enum Codegen {
                            global: [inner, x[1], x[0]])]
       return k
     case .concat: return ElementwiseKernels.concat(id, g)
+    case .slice: return SliceKernels.slice(id, g)
     case .squash, .length: return CapsuleKernels.rows(id, g)
     case .capsule: return CapsuleKernels.routing(id, g)
     }

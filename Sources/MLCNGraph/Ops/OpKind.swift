@@ -8,7 +8,7 @@ public enum OpKind: String, CaseIterable, Hashable, Sendable {
   case flatten, reshape
   case relu, sigmoid, tanh, leakyRelu = "leaky_relu", softmax
   case batchnorm, dropout
-  case add, concat
+  case add, concat, slice
   case squash, length
   case primaryCaps = "primary_caps"
   case capsule
@@ -32,6 +32,7 @@ public enum OpKind: String, CaseIterable, Hashable, Sendable {
     case .dropout: DropoutOp.self
     case .add: AddOp.self
     case .concat: ConcatOp.self
+    case .slice: SliceOp.self
     case .squash: SquashOp.self
     case .length: LengthOp.self
     case .primaryCaps: PrimaryCapsOp.self
