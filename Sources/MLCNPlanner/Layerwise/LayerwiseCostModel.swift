@@ -22,10 +22,26 @@ public struct LayerwiseCostModel: Sendable {
   /// devices for every k (enumerating subsets of more would grow as 2^devices).
   public static let allSubsetsUpTo = 4
 
+  /// Per node and device: kernel launches, and the whole op's seconds (asked once:
+  /// codegen's report is not free, and the search asks for every part).
+  let launches: [[Int]]
+  let wholeSeconds: [[Double]]
+  /// Per device, the whole network's seconds on it alone.
+  let networkSeconds: [Double]
+
   public init(graph: Graph, times: TimeModel, sync: any GradientSync = NoGradientSync()) {
     self.graph = graph
     self.times = times
     self.sync = sync
+    let devices = times.machine.devices
+    launches = graph.ids.map { id in
+      graph[id].op.isHostProvided ? [] : devices.map { times.kernels.footprint(of: id, in: graph, on: $0).launches }
+    }
+    let whole = graph.ids.map { id in
+      graph[id].op.isHostProvided ? [] : devices.indices.map { times.seconds(id, in: graph, device: $0) }
+    }
+    wholeSeconds = whole
+    networkSeconds = devices.indices.map { d in whole.reduce(0.0) { $0 + ($1.isEmpty ? 0 : $1[d]) } }
   }
 
   var machine: Machine { times.machine }
@@ -44,31 +60,40 @@ public struct LayerwiseCostModel: Sendable {
   /// along and each device subset, ranges in proportion to the devices' speeds on the op.
   public func configurations(of id: ValueID, subsets: [[Int]]? = nil) -> [Configuration] {
     var out = machine.devices.indices.map(Configuration.whole)
-    let whole = machine.devices.indices.map { times.seconds(id, in: graph, device: $0) }
+    let whole = wholeSeconds[id.index]
     for (axis, unit) in SplitRules.axes(id, in: graph) {
       let units = graph[id].type.shape[axis] / unit
       for set in subsets ?? self.subsets() where set.count <= units {
-        // Units one at a time to the device that would finish its share earliest.
-        var share = Array(repeating: 0, count: set.count)
-        for _ in 0..<units {
-          let k = set.indices.min { Double(share[$0] + 1) * whole[set[$0]] < Double(share[$1] + 1) * whole[set[$1]] }!
-          share[k] += 1
+        // In proportion to the devices' speed on this op, and (when it differs) on the
+        // whole network: consecutive layers split by the latter line up and exchange nothing.
+        for speed in [whole, networkSeconds] {
+          guard let c = proportional(axis: axis, unit: unit, units: units, set: set, seconds: speed), !out.contains(c) else { continue }
+          out.append(c)
         }
-        guard !share.contains(0) else { continue }
-        var ranges: [Range<Int>] = []
-        var lo = 0
-        for s in share { ranges.append(lo..<(lo + s * unit)); lo += s * unit }
-        out.append(Configuration(axis: axis, devices: set, ranges: ranges))
       }
     }
     return out
+  }
+
+  /// Units one at a time to the device that would finish its share earliest.
+  func proportional(axis: Int, unit: Int, units: Int, set: [Int], seconds: [Double]) -> Configuration? {
+    var share = Array(repeating: 0, count: set.count)
+    for _ in 0..<units {
+      let k = set.indices.min { Double(share[$0] + 1) * seconds[set[$0]] < Double(share[$1] + 1) * seconds[set[$1]] }!
+      share[k] += 1
+    }
+    guard !share.contains(0) else { return nil }
+    var ranges: [Range<Int>] = []
+    var lo = 0
+    for s in share { ranges.append(lo..<(lo + s * unit)); lo += s * unit }
+    return Configuration(axis: axis, devices: set, ranges: ranges)
   }
 
   /// Seconds of node `id` in configuration `c`: its slowest device.
   public func seconds(_ id: ValueID, _ c: Configuration) -> Double {
     let n = graph[id]
     if n.op.isView || n.op.isHostProvided { return 0 }
-    guard let axis = c.axis else { return times.seconds(id, in: graph, device: c.devices[0]) }
+    guard let axis = c.axis else { return wholeSeconds[id.index][c.devices[0]] }
     var perDevice: [Int: Double] = [:]
     for (d, range) in zip(c.devices, c.ranges) {
       perDevice[d, default: 0] += partSeconds(id, SplitRules.part(id, in: graph, axis: axis, range: range), device: d)
@@ -99,8 +124,7 @@ public struct LayerwiseCostModel: Sendable {
     let n = graph[id], dev = machine.devices[d]
     let signature = MeasuredTimes.signature(n.op, inputs: inputs, output: output, attributes: attributes)
     if let key = dev.identity, let measured = times.measured.devices[key]?[signature] { return measured }
-    let launches = times.kernels.footprint(of: id, in: graph, on: dev).launches
-    let fixed = Double(launches) * dev.launchOverheadSeconds
+    let fixed = Double(launches[id.index][d]) * dev.launchOverheadSeconds
     let roof = CostModel.seconds(n.op.cost(inputs: inputs, output: output, attributes: attributes), launches: 0, on: dev)
     guard let whole = times.measured.seconds(id, in: graph, device: dev) else { return fixed + roof }
     let wholeRoof = CostModel.seconds(CostModel.cost(of: id, in: graph), launches: 0, on: dev)
@@ -131,26 +155,24 @@ public struct LayerwiseCostModel: Sendable {
   /// Seconds to give every part of a reader the region it needs of a value laid out as `have`.
   public func transferSeconds(_ shape: [Int], have: [(device: Int, region: Region)],
                               need: [(device: Int, region: Region)]) -> Double {
-    var link: [Set<Int>: Double] = [:]
-    var copying: [Int: Double] = [:]
-    var seen = Set<Need>()
-    for (d, wanted) in need where seen.insert(Need(device: d, region: wanted)).inserted {
+    // Flat per-link and per-device sums: this runs for every pair of configurations of every edge.
+    let n = machine.devices.count
+    var link = Array(repeating: 0.0, count: n * n)
+    var copying = Array(repeating: 0.0, count: n)
+    let haveCounts = have.map { $0.region.count(in: shape) }
+    for (d, wanted) in need {
       var pieces = 0
-      for (from, region) in have {
+      for (k, (from, region)) in have.enumerated() {
         let overlap = region.overlap(wanted, in: shape)
         guard overlap > 0 else { continue }
         pieces += 1
         let bytes = overlap * 4
-        if overlap < region.count(in: shape) { copying[from, default: 0] += copySeconds(bytes, on: from) }
-        if from != d { link[[from, d], default: 0] += machine.transferSeconds(bytes, from: from, to: d) }
+        if overlap < haveCounts[k] { copying[from] += copySeconds(bytes, on: from) }
+        // Links carry both directions on one channel, as in the simulator.
+        if from != d { link[min(from, d) * n + max(from, d)] += machine.transferSeconds(bytes, from: from, to: d) }
       }
-      if pieces > 1 { copying[d, default: 0] += copySeconds(wanted.count(in: shape) * 4, on: d) }
+      if pieces > 1 { copying[d] += copySeconds(wanted.count(in: shape) * 4, on: d) }
     }
-    return (link.values.max() ?? 0) + (copying.values.max() ?? 0)
-  }
-
-  private struct Need: Hashable {
-    var device: Int
-    var region: Region
+    return (link.max() ?? 0) + (copying.max() ?? 0)
   }
 }
