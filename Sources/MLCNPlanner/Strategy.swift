@@ -12,6 +12,7 @@ public enum Strategy: String, CaseIterable, Sendable, Codable {
   case lanesRandom = "lanes-random"
   case lanesExact = "lanes-exact"
   case layerwise
+  case modelParallel = "model-parallel"
   case lanesLayerwise = "lanes-layerwise"
   case auto
 
@@ -23,6 +24,7 @@ public enum Strategy: String, CaseIterable, Sendable, Codable {
     case .lanesRandom: "lanes placed at random (seeded; the MLCN paper's baseline)"
     case .lanesExact: "lanes placed optimally by branch and bound (groups of up to 16 lanes)"
     case .layerwise: "each layer split its own way (batch, channels, height or width over a set of devices), searched by node and edge elimination (OptCNN)"
+    case .modelParallel: "layer-wise without splitting the batch: ops whole or split by channels, height or width (the heterogeneous CPU/GPU paper's kind)"
     case .lanesLayerwise: "lanes balanced greedily, the layers outside them split layer-wise"
     case .auto: "the strategy with the best predicted time"
     }
@@ -71,6 +73,8 @@ public enum Planner {
       return placed(graph, request, request.strategy, placement, analysis)
     case .layerwise:
       return try Layerwise.plan(graph, request, analysis)
+    case .modelParallel:
+      return try Layerwise.plan(graph, request, analysis, strategy: .modelParallel, axes: { $0 != 0 })
     case .lanesLayerwise:
       // The lanes plan's devices for the nodes inside lanes; the others searched.
       let problem = LaneProblem(graph: graph, analysis: analysis, times: request.times)

@@ -124,3 +124,43 @@ func everySplitOfEveryOpMatchesTheWholeOp(_ name: String) throws {
 func cpuDescriptor(_ name: String) -> DeviceDescriptor {
   DeviceDescriptor(name: name, kind: .cpu, gflops: 100, bandwidthGBs: 20, memoryBytes: 8 << 30)
 }
+
+@Test func randomConfigurationsOfEveryNodeMatchTheWholeNetwork() throws {
+  // Two lanes of conv -> primary capsules -> capsules, joined: every node takes a random
+  // configuration of those the search considers, so splits meet other splits (channels
+  // gathered for a caps split read by a sample split, and so on) in every combination.
+  let text = """
+    network t
+    input x: [N, 1, 12, 12]
+    lanes L[2] {
+      h = conv2d(x, filters=6, kernel=3, act=relu)
+      p = primary_caps(h, caps=4, dim=3, kernel=3, stride=2)
+      c = capsule(p, caps=3, dim=2, routing=2)
+      yield c
+    }
+    v = concat(L, axis=-1)
+    y = length(v)
+    output y
+    """
+  let g = try Compiler.graph(MLCNFrontend.SourceFile(path: "t.mlcn", text: text), options: CompileOptions(batch: 4))
+  let weights = Weights.initialize(g, seed: 4)
+  let inputs = LayerwiseSupport.input(g, seed: 6)
+  let cache = ProgramCache(directory: nil)
+  let whole = g.ids.map { _ in Configuration.whole(0) }
+  let one = try LayerwiseSupport.run(g, whole, devices: try LayerwiseSupport.devices(1), weights: weights, inputs: inputs, cache: cache)
+  let model = LayerwiseCostModel(graph: g, times: TimeModel(machine: Machine(devices: [cpuDescriptor("d0"), cpuDescriptor("d1")]),
+                                                            kernels: Codegen.reporter()))
+  let devices = try LayerwiseSupport.devices(2)
+  var rng = SplitMix64(seed: 21)
+  for trial in 0..<8 {
+    var configurations = whole
+    for id in g.ids where !g[id].op.isHostProvided {
+      let options = model.configurations(of: id)
+      configurations[id.index] = options[Int(rng.next() % UInt64(options.count))]
+    }
+    let got = try LayerwiseSupport.run(g, configurations, devices: devices, weights: weights, inputs: inputs, cache: cache)
+    let cmp = TestSupport.compare(got["y"]!, one["y"]!, rtol: 1e-5)
+    let described = g.ids.filter { !g[$0].op.isHostProvided }.map { "\(g[$0].name): \(configurations[$0.index])" }
+    #expect(cmp.ok, "trial \(trial): \(cmp)\n\(described.joined(separator: "\n"))")
+  }
+}

@@ -20,8 +20,10 @@ import MLCNGraph
 public enum Layerwise {
   public static func plan(_ g: Graph, _ request: PlanRequest, _ analysis: LaneAnalysis,
                           strategy: Strategy = .layerwise, fixed: [Int: Int] = [:],
+                          axes: @escaping @Sendable (Int) -> Bool = { _ in true },
                           sync: any GradientSync = NoGradientSync()) throws(PlanError) -> Plan {
-    let model = LayerwiseCostModel(graph: g, times: request.times, sync: sync)
+    var model = LayerwiseCostModel(graph: g, times: request.times, sync: sync)
+    model.axes = axes
     let (configurations, _) = search(model, fixed: fixed)
     return try plan(g, configurations: configurations, request.times, strategy: strategy.rawValue, analysis)
   }

@@ -18,6 +18,8 @@ public struct LayerwiseCostModel: Sendable {
   public var graph: Graph
   public var times: TimeModel
   public var sync: any GradientSync
+  /// The result axes splits may use (all by default; model parallelism leaves out the batch).
+  public var axes: @Sendable (Int) -> Bool = { _ in true }
   /// Most device subsets tried per axis: all subsets up to 4 devices, else the k fastest
   /// devices for every k (enumerating subsets of more would grow as 2^devices).
   public static let allSubsetsUpTo = 4
@@ -61,7 +63,7 @@ public struct LayerwiseCostModel: Sendable {
   public func configurations(of id: ValueID, subsets: [[Int]]? = nil) -> [Configuration] {
     var out = machine.devices.indices.map(Configuration.whole)
     let whole = wholeSeconds[id.index]
-    for (axis, unit) in SplitRules.axes(id, in: graph) {
+    for (axis, unit) in SplitRules.axes(id, in: graph) where axes(axis) {
       let units = graph[id].type.shape[axis] / unit
       for set in subsets ?? self.subsets() where set.count <= units {
         // In proportion to the devices' speed on this op, and (when it differs) on the

@@ -75,7 +75,11 @@ public struct SplitGraph: Sendable {
     var outputPieces: [OutputPiece] = []
     /// The parts of every original value computed so far.
     var layout: [ValueID: [Part]] = [:]
+    /// Regions of original values already made, by (original value, region, device).
     var made: [Key: ValueID] = [:]
+    /// Slices of expanded values already made, by (expanded value, region, device): a
+    /// separate table, as expanded and original value ids share one number space.
+    var sliced: [Key: ValueID] = [:]
     var counter = 0
 
     init(_ g: Graph) {
@@ -194,9 +198,9 @@ public struct SplitGraph: Sendable {
         if case .range(let a, _) = part.region { joinAxis = a }
         if case .range(let a, let r) = local {
           let k = Key(value: part.value, region: local, device: part.device)
-          if let e = made[k] { pieces.append(e); continue }
+          if let e = sliced[k] { pieces.append(e); continue }
           let e = slice(part.value, axis: a, r, name: unique("\(g.name(of: v)).slice"), device: part.device, origin: nil)
-          made[k] = e
+          sliced[k] = e
           pieces.append(e)
         } else {
           pieces.append(part.value)
