@@ -181,7 +181,7 @@ def search(a):
 
 def table(a):
     print("\n### Strategies compared: predicted samples/s at batch 32 (measured where the devices exist)\n")
-    strategies = ["single", "data-parallel", "model-parallel", "lanes", "layerwise", "auto"]
+    strategies = ["single", "data-parallel", "model-parallel", "lanes", "layerwise", "lanes-layerwise", "auto"]
     machines = ["four_gpus", "cpu_two_gpus", "four_cpus"]
     print("| network | machine | " + " | ".join(strategies) + " |")
     print("|---|---|" + "---|" * len(strategies))
@@ -198,6 +198,8 @@ def table(a):
                 p = json.loads(out.stdout)
                 cells.append(f"{batch / p['predicted_seconds']:.0f}" + (f" ({p['strategy']})" if s == "auto" else ""))
             print(f"| {name} | {m} | " + " | ".join(cells) + " |")
+        if a.predict_only:
+            continue
         x = input_for(name, batch)
         warm(net, x, 1, "single")
         cells = []
@@ -222,6 +224,7 @@ def main():
     ap.add_argument("sections", nargs="*", default=["validate", "cifar", "search", "table"])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the cifar comparison")
+    ap.add_argument("--predict-only", action="store_true", help="table: machine files only, nothing measured")
     a = ap.parse_args()
     print(f"load before: {os.getloadavg()[0]:.2f}", file=sys.stderr)
     for s in a.sections:
