@@ -6,8 +6,9 @@ import MLCNBase
 import MLCNGraph
 
 public enum Codegen {
+  /// `placed`: operand positions that a transfer writes into the result (concat only).
   public static func kernels(for id: ValueID, in g: Graph, device: DeviceDescriptor,
-                             options: CodegenOptions = CodegenOptions()) -> NodeKernels {
+                             options: CodegenOptions = CodegenOptions(), placed: Set<Int> = []) -> NodeKernels {
     let node = g[id]
     if node.op.isView {
       var k = NodeKernels()
@@ -32,7 +33,7 @@ public enum Codegen {
                            "batchnorm_infer", args: node.inputs.map { .buffer(.value($0)) } + [.buffer(.value(id))],
                            global: [inner, x[1], x[0]])]
       return k
-    case .concat: return ElementwiseKernels.concat(id, g)
+    case .concat: return ElementwiseKernels.concat(id, g, placed: placed)
     case .slice: return SliceKernels.slice(id, g)
     case .squash, .length: return CapsuleKernels.rows(id, g)
     case .capsule: return CapsuleKernels.routing(id, g)

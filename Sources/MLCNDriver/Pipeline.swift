@@ -118,6 +118,8 @@ extension KernelProgram {
           if !seen.contains(program) { seen.append(program) }
         case .gemm(let m, let n, let k, _, _, _): out += "// step: op '\(step.node)' gemm \(m)x\(n)x\(k) (CLBlast)\n"
         case .copy(_, _, let bytes): out += "// step: \(step.label) of '\(step.node)', \(ByteCount.format(bytes))\n"
+        case .place(_, _, let r):
+          out += "// step: \(step.label) of '\(step.node)', \(ByteCount.format(r.bytes)) as \(r.rows) rows of \(r.rowBytes) bytes at \(r.offset) + i * \(r.pitch)\n"
         }
       }
       for program in seen {
