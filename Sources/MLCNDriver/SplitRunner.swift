@@ -30,20 +30,33 @@ public final class SplitRunner: GraphRunner {
   }
 
   public func run(_ inputs: [String: HostTensor]) throws -> [String: HostTensor] {
+    try start(inputs)
+    return try finish()
+  }
+
+  public func start(_ inputs: [String: HostTensor]) throws { try executor.start(try pieces(inputs)) }
+
+  public func prefetch(_ inputs: [String: HostTensor]) throws { try executor.prefetch(try pieces(inputs)) }
+
+  public func finish() throws -> [String: HostTensor] {
+    let results = try executor.finish()
+    var out: [String: HostTensor] = [:]
+    for o in split.original.outputs {
+      var t = HostTensor(zeros: split.original.type(of: o.value).shape)
+      for piece in split.outputs where piece.output == o.name { t.place(results[piece.name]!, at: piece.region) }
+      out[o.name] = t
+    }
+    return out
+  }
+
+  /// The expanded graph's inputs: each original input cut to the regions the parts read.
+  private func pieces(_ inputs: [String: HostTensor]) throws -> [String: HostTensor] {
     var pieces: [String: HostTensor] = [:]
     for piece in split.inputs {
       guard let t = inputs[piece.source] else { throw RuntimeError("no value given for input '\(piece.source)'") }
       pieces[piece.name] = t.region(piece.region)
     }
-    let results = try executor.run(pieces)
-    var out: [String: HostTensor] = [:]
-    for o in split.original.outputs {
-      let shape = split.original.type(of: o.value).shape
-      var t = HostTensor(zeros: shape)
-      for piece in split.outputs where piece.output == o.name { t.place(results[piece.name]!, at: piece.region) }
-      out[o.name] = t
-    }
-    return out
+    return pieces
   }
 
   public func timings() -> [StepTiming] { executor.timings() }
