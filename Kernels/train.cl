@@ -90,13 +90,13 @@ __kernel void softmax_grad(__global const float* restrict dy, __global const flo
 }
 #endif
 
-// Entries start ..< start+part of the middle axis of x viewed as [outer, total, inner].
-// global: (outer * part * inner)
-__kernel void slice_copy(__global const float* restrict x, __global float* restrict y, const int part,
-                         const int total, const int start, const int inner, const int count) {
+// slice's gradient: dy ([outer, end - begin, inner]) back in its range of the middle axis
+// of dx ([outer, total, inner]), zeros elsewhere.
+// global: (outer * total * inner)
+__kernel void slice_grad(__global const float* restrict dy, __global float* restrict dx, const int begin,
+                         const int end, const int total, const int inner, const int count) {
   const int i = get_global_id(0);
   if (i >= count) return;
-  const int block = part * inner;
-  const int o = i / block, r = i % block;
-  y[i] = x[(size_t)o * total * inner + start * inner + r];
+  const int o = i / (total * inner), r = i % (total * inner), a = r / inner;
+  dx[i] = a >= begin && a < end ? dy[((size_t)o * (end - begin) + (a - begin)) * inner + r % inner] : 0.0f;
 }

@@ -127,6 +127,8 @@ def forward(g, W, x, train, state, mask):
             y = a + xs[1]
         elif op == "concat":
             y = torch.cat(xs, dim=p["axis"])
+        elif op == "slice":
+            y = a.narrow(p["axis"], p["begin"], p["end"] - p["begin"])
         elif op == "squash":
             y = squash(a)
         elif op == "length":

@@ -33,10 +33,11 @@ public enum Codegen {
                            global: [inner, x[1], x[0]])]
       return k
     case .concat: return ElementwiseKernels.concat(id, g, placed: placed)
+    case .slice: return SliceKernels.slice(id, g)
     case .squash, .length: return CapsuleKernels.rows(id, g)
     case .capsule: return CapsuleKernels.routing(id, g, device, options)
     case .activationGrad, .softmaxGrad, .conv2dGradInput, .conv2dGradParams, .denseGradInput, .denseGradParams,
-         .pool2dGrad, .slice, .squashGrad, .lengthGrad, .primaryCapsGrad, .capsuleGrad, .batchnormTrain,
+         .pool2dGrad, .sliceGrad, .squashGrad, .lengthGrad, .primaryCapsGrad, .capsuleGrad, .batchnormTrain,
          .batchnormGrad, .loss, .sgdUpdate, .adamUpdate:
       return TrainingKernels.kernels(id, g, device, options)
     }

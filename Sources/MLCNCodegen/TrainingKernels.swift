@@ -28,15 +28,13 @@ enum TrainingKernels {
       let (outer, a, inner) = ElementwiseKernels.around(n.type.shape, n.attributes.int("axis"))
       k.launches = [Launch(ProgramSource(file: "train.cl", options: Codegen.defines(["A": a, "INNER": inner])),
                            "softmax_grad", args: [input(0), input(1), out(id)], global: [inner, outer])]
-    case .slice:
-      let axis = n.attributes.int("axis")
-      let (outer, total, inner) = ElementwiseKernels.around(g.type(of: n.inputs[0]).shape, axis)
-      let part = n.attributes.int("length"), count = n.type.count
-      k.launches = [Launch(ProgramSource(file: "train.cl", options: []), "slice_copy",
-                           args: [input(0), out(id), .int(Int32(part)), .int(Int32(total)),
-                                  .int(Int32(n.attributes.int("start"))), .int(Int32(inner)), .int(Int32(count))],
+    case .sliceGrad:
+      let a = n.attributes, axis = a.int("axis")
+      let (_, total, inner) = ElementwiseKernels.around(n.type.shape, axis), count = n.type.count
+      k.launches = [Launch(ProgramSource(file: "train.cl", options: []), "slice_grad",
+                           args: [input(0), out(id), .int(Int32(a.int("begin"))), .int(Int32(a.int("end"))),
+                                  .int(Int32(total)), .int(Int32(inner)), .int(Int32(count))],
                            global: [count])]
-      _ = outer
     case .conv2dGradInput:
       let dy = g.type(of: n.inputs[0]).shape, x = n.type.shape, w = g.parameters(of: id)[0]
       let block: Int = switch Codegen.layout(of: w, in: g, device: device, options: options) {

@@ -39,7 +39,7 @@ extension ConcatOp {
     for x in n.inputs {
       let length = b.graph.type(of: x).shape[axis]
       if b.needsGradient(x) {
-        let dx = try b.emit(.slice, [grad], ["axis": .int(axis), "start": .int(start), "length": .int(length)],
+        let dx = try b.emit(.slice, [grad], ["axis": .int(axis), "begin": .int(start), "end": .int(start + length)],
                             name: b.gradName(x))
         b.accumulate(x, dx)
       }

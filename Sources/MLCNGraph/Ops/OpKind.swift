@@ -8,7 +8,7 @@ public enum OpKind: String, CaseIterable, Hashable, Sendable {
   case flatten, reshape
   case relu, sigmoid, tanh, leakyRelu = "leaky_relu", softmax
   case batchnorm, dropout
-  case add, concat
+  case add, concat, slice
   case squash, length
   case primaryCaps = "primary_caps"
   case capsule
@@ -17,7 +17,7 @@ public enum OpKind: String, CaseIterable, Hashable, Sendable {
   case activationGrad = "activation_grad", softmaxGrad = "softmax_grad"
   case conv2dGradInput = "conv2d_grad_input", conv2dGradParams = "conv2d_grad_params"
   case denseGradInput = "dense_grad_input", denseGradParams = "dense_grad_params"
-  case pool2dGrad = "pool2d_grad", slice
+  case pool2dGrad = "pool2d_grad", sliceGrad = "slice_grad"
   case squashGrad = "squash_grad", lengthGrad = "length_grad"
   case primaryCapsGrad = "primary_caps_grad", capsuleGrad = "capsule_grad"
   case batchnormTrain = "batchnorm_train", batchnormGrad = "batchnorm_grad"
@@ -43,6 +43,7 @@ public enum OpKind: String, CaseIterable, Hashable, Sendable {
     case .dropout: DropoutOp.self
     case .add: AddOp.self
     case .concat: ConcatOp.self
+    case .slice: SliceOp.self
     case .squash: SquashOp.self
     case .length: LengthOp.self
     case .primaryCaps: PrimaryCapsOp.self
@@ -55,7 +56,7 @@ public enum OpKind: String, CaseIterable, Hashable, Sendable {
     case .denseGradInput: DenseGradInputOp.self
     case .denseGradParams: DenseGradParamsOp.self
     case .pool2dGrad: Pool2DGradOp.self
-    case .slice: SliceOp.self
+    case .sliceGrad: SliceGradOp.self
     case .squashGrad: SquashGradOp.self
     case .lengthGrad: LengthGradOp.self
     case .primaryCapsGrad: PrimaryCapsGradOp.self

@@ -184,10 +184,11 @@ struct Run: ParsableCommand {
       let used = executor.devices
 
       // Op times are kept per op signature, which includes the batch: a batch split's
-      // slices run other shapes than `graph`, so only whole-op runs are recorded.
+      // slices run other shapes than `graph`, so only runs of one program are recorded
+      // (a plan with split ops under its expanded graph: each part with its own shape).
       if main.programs.parts.count == 1 && main.programs.parts[0].range == nil {
         var measured = target.times.measured
-        TimingStore.record(executor.timings(), graph: graph, devices: used, into: &measured)
+        TimingStore.record(executor.timings(), graph: main.programs.parts[0].graph, devices: used, into: &measured)
         TimingStore.save(measured, to: Caches.timesFile)
       }
       for (name, path) in outputPaths { try NPY.write(results[name]!, to: path) }

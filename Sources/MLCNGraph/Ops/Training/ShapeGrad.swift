@@ -1,11 +1,13 @@
 // The backward ops of pooling and concat.
 //
 //   %a.grad: f32[2, 6, 14, 14] = pool2d_grad(%b.grad, %a) {mode=max, kernel=[2, 2], stride=[2, 2], padding=[0, 0]}
-//   %t.grad: f32[2, 2, 8] = slice(%m.grad) {axis=1, start=0, length=2}
+//   %t.grad: f32[2, 2, 8] = slice(%m.grad) {axis=1, begin=0, end=2}
+//   %x.grad: f32[2, 6, 5] = slice_grad(%s.grad) {axis=1, begin=1, end=4, size=6}
 //
 // Max pooling sends each window's gradient to its first largest in-bounds cell (PyTorch's
 // choice on ties); average pooling spreads it evenly over the window's in-bounds cells.
-// slice takes `length` entries from `start` along `axis`: concat's gradient per operand.
+// concat's gradient per operand is a slice of the result's; slice's gradient puts its
+// result's gradient back in its range and zeros around it.
 
 public enum Pool2DGradOp: InternalOp {
   public static let kind = OpKind.pool2dGrad
@@ -29,23 +31,24 @@ public enum Pool2DGradOp: InternalOp {
   }
 }
 
-public enum SliceOp: InternalOp {
-  public static let kind = OpKind.slice
-  public static let summary = "entries start ..< start+length along an axis"
+public enum SliceGradOp: InternalOp {
+  public static let kind = OpKind.sliceGrad
+  public static let summary = "gradient of slice: its gradient at begin ..< end along an axis, zeros elsewhere"
   public static let arity = Arity.exactly(1)
   public static let parameters = [
     ParamSpec("axis", .axis),
-    ParamSpec("start", .int(min: 0)),
-    ParamSpec("length", .int(min: 1)),
+    ParamSpec("begin", .int(min: 0)),
+    ParamSpec("end", .int(min: 1)),
+    ParamSpec("size", .int(min: 1)),
   ]
   public static func infer(_ inputs: [TensorType], _ a: inout Attributes) throws(OpError) -> TensorType {
     let axis = try canonicalAxis(a.int("axis"), rank: inputs[0].rank)
     a["axis"] = .int(axis)
     var shape = inputs[0].shape
-    guard a.int("start") + a.int("length") <= shape[axis] else {
-      throw OpError("slice \(a.int("start")) ..< \(a.int("start") + a.int("length")) is outside axis \(axis) of \(inputs[0])")
+    guard a.int("end") - a.int("begin") == shape[axis], a.int("end") <= a.int("size") else {
+      throw OpError("gradient \(inputs[0]) does not fit \(a.int("begin")) ..< \(a.int("end")) of an axis of \(a.int("size"))")
     }
-    shape[axis] = a.int("length")
+    shape[axis] = a.int("size")
     return TensorType(shape)
   }
 }
