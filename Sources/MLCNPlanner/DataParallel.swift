@@ -10,7 +10,8 @@
 //  3. Memory per device: its replicated parameters plus the batch-proportional rest of the
 //     one memory model; every device with samples must hold its share.
 //  4. The plan splits every op along axis 0 with the same ranges; the predicted time is the
-//     slowest device's.
+//     slowest device's, at the speed it keeps while all the replicas run (devices sharing
+//     cores slow each other down).
 
 import MLCNBase
 import MLCNGraph
@@ -53,7 +54,9 @@ enum DataParallel {
       parts.append(Plan.Part(device: devices[d].name, axis: 0, range: [lo, lo + share[d]]))
       lo += share[d]
     }
-    let predicted = devices.indices.map { seconds($0, share[$0]) }.max() ?? 0
+    // The replicas run at the same time: devices that share cores slow each other down.
+    let speeds = machine.speeds(running: share.map { $0 > 0 })
+    let predicted = devices.indices.map { seconds($0, share[$0]) / speeds[$0] }.max() ?? 0
     let ops = g.ids.filter { !g[$0].op.isHostProvided }.map { Plan.Op(name: g[$0].name, device: nil, parts: parts) }
     var plan = Plan(strategy: Strategy.dataParallel.rawValue, devices: devices.map(\.name), predictedSeconds: predicted,
                     batch: batch, ops: ops, lanes: analysis.names(in: g))
