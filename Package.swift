@@ -31,9 +31,10 @@ let package = Package(
             dependencies: ["COpenCL", "CCLBlast", "MLCNBase", "MLCNGraph", "MLCNCodegen", "MLCNFormats"]),
     .target(name: "MLCNDriver",
             dependencies: ["MLCNBase", "MLCNFrontend", "MLCNGraph", "MLCNPlanner", "MLCNCodegen", "MLCNRuntime", "MLCNFormats"]),
+    .target(name: "MLCNSearch", dependencies: ["MLCNBase", "MLCNFrontend", "MLCNGraph", "MLCNPlanner", "MLCNDriver"]),
     .executableTarget(name: "mlcnc", dependencies: [
       "MLCNBase", "MLCNFrontend", "MLCNGraph", "MLCNPlanner", "MLCNCodegen", "MLCNRuntime", "MLCNFormats", "MLCNDriver",
-      .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      "MLCNSearch", .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ]),
     .executableTarget(name: "mlcnc-bench", dependencies: [
       "MLCNBase", "MLCNFrontend", "MLCNGraph", "MLCNPlanner", "MLCNCodegen", "MLCNRuntime", "MLCNFormats", "MLCNDriver",
@@ -44,6 +45,7 @@ let package = Package(
     .testTarget(name: "MLCNPlannerTests", dependencies: ["MLCNBase", "MLCNFrontend", "MLCNGraph", "MLCNPlanner", "MLCNCodegen"]),
     .testTarget(name: "MLCNCodegenTests", dependencies: ["MLCNBase", "MLCNFrontend", "MLCNGraph", "MLCNPlanner", "MLCNCodegen"]),
     .testTarget(name: "MLCNFormatsTests", dependencies: ["MLCNFormats"]),
+    .testTarget(name: "MLCNSearchTests", dependencies: ["MLCNBase", "MLCNFrontend", "MLCNGraph", "MLCNPlanner", "MLCNCodegen", "MLCNDriver", "MLCNSearch"]),
     .testTarget(name: "MLCNRuntimeTests",
                 dependencies: ["MLCNBase", "MLCNFrontend", "MLCNGraph", "MLCNPlanner", "MLCNCodegen", "MLCNRuntime", "MLCNFormats",
                                "MLCNDriver"]),

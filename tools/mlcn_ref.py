@@ -412,12 +412,12 @@ def infer(op, ins, at):
         C = (x[1],)
         w = {"weight": (C, 0.5, 1.5), "bias": (C, -0.5, 0.5), "running_mean": (C, -0.5, 0.5),
              "running_var": (C, 0.5, 1.5)}
-        return x, dict(eps=eps), w
+        return x, dict(eps=eps, momentum=momentum), w
     if op == "dropout":
         p = at.get("p", "num", 0.5)
         if not 0 <= p < 1:
             raise at.err("p", "p must be a number in [0, 1)")
-        return x, {}, {}
+        return x, dict(p=p), {}
     if op == "softmax":
         return x, dict(axis=norm_axis(at, "axis", at.get("axis", "int", -1), len(x))), {}
     if op == "add":
@@ -432,6 +432,14 @@ def infer(op, ins, at):
             if len(s) != len(x) or any(a != b for i, (a, b) in enumerate(zip(s, x)) if i != axis):
                 raise at.err(None, f"concat operands disagree off axis {axis}: {fmt(x)} and {fmt(s)}")
         return x[:axis] + (sum(s[axis] for s in ins),) + x[axis + 1:], dict(axis=axis), {}
+    if op == "slice":
+        axis = norm_axis(at, "axis", at.get("axis", "int"), len(x))
+        if axis == 0:
+            raise at.err("axis", "slicing the batch axis (0) is not supported")
+        b, e = at.get("begin", "int"), at.get("end", "int")
+        if not 0 <= b < e <= x[axis]:
+            raise at.err("end", f"range {b}..<{e} is not inside axis {axis} of {fmt(x)}")
+        return x[:axis] + (e - b,) + x[axis + 1:], dict(axis=axis, begin=b, end=e), {}
     if op in ("squash", "length"):
         rank(0, 2, atleast=True)
         return (x if op == "squash" else x[:-1]), {}, {}
@@ -445,7 +453,7 @@ def infer(op, ins, at):
 
 # (number of positional operands, or None for variadic) per op
 OPS = {"conv2d": 1, "primary_caps": 1, "maxpool2d": 1, "avgpool2d": 1, "dense": 1, "flatten": 1,
-       "reshape": 1, "relu": 1, "sigmoid": 1, "tanh": 1, "softmax": 1, "add": 2, "concat": None,
+       "reshape": 1, "relu": 1, "sigmoid": 1, "tanh": 1, "softmax": 1, "add": 2, "concat": None, "slice": 1,
        "squash": 1, "length": 1, "capsule": 1, "leaky_relu": 1, "batchnorm": 1, "dropout": 1}
 
 
@@ -666,6 +674,8 @@ def evaluate(g, weights, inputs, wanted):
             y = x + xs[1]
         elif op == "concat":
             y = np.concatenate(xs, axis=p["axis"])
+        elif op == "slice":
+            y = np.take(x, range(p["begin"], p["end"]), axis=p["axis"])
         elif op == "squash":
             y = squash(x)
         elif op == "length":

@@ -7,6 +7,9 @@
 //    "default_link": {"bandwidth_gbs": 12, "latency_us": 10}}
 //
 // Optional device fields: compute_units, launch_overhead_us, efficiency (fraction of peak).
+// Optional "shared_cores": [{"devices": ["cpu0", "cpu1"], "cores": 2}]: devices that run on
+// the same processor cores (several OpenCL CPU devices of one host), so that when their
+// compute units together exceed the cores, they slow each other down.
 
 import Foundation
 
@@ -21,16 +24,39 @@ public struct LinkModel: Hashable, Sendable, Codable {
   public func seconds(_ bytes: Int) -> Double { latencySeconds + Double(bytes) / (bandwidthGBs * 1e9) }
 }
 
+/// Devices that share processor cores: together they run at most `cores` compute units.
+public struct CoreGroup: Hashable, Sendable {
+  /// Indices into the machine's devices.
+  public var devices: [Int]
+  public var cores: Int
+  public init(devices: [Int], cores: Int) { self.devices = devices; self.cores = cores }
+}
+
 public struct Machine: Sendable {
   public var devices: [DeviceDescriptor]
   public var links: [Set<String>: LinkModel]
   public var defaultLink: LinkModel
+  public var sharedCores: [CoreGroup]
 
   public init(devices: [DeviceDescriptor], links: [Set<String>: LinkModel] = [:],
-              defaultLink: LinkModel = LinkModel(bandwidthGBs: 8, latencySeconds: 20e-6)) {
+              defaultLink: LinkModel = LinkModel(bandwidthGBs: 8, latencySeconds: 20e-6), sharedCores: [CoreGroup] = []) {
     self.devices = devices
     self.links = links
     self.defaultLink = defaultLink
+    self.sharedCores = sharedCores
+  }
+
+  /// Per device, the fraction of full speed each runs at when the devices in `running` are
+  /// busy at once: 1, unless a core group's busy devices want more compute units than it
+  /// has cores, which they then share in proportion.
+  public func speeds(running: [Bool]) -> [Double] {
+    var speed = Array(repeating: 1.0, count: devices.count)
+    for group in sharedCores {
+      let demand = group.devices.filter { running[$0] }.reduce(0) { $0 + max(devices[$1].computeUnits, 1) }
+      guard demand > group.cores else { continue }
+      for d in group.devices { speed[d] = Double(group.cores) / Double(demand) }
+    }
+    return speed
   }
 
   /// The link from device `a` to device `b` (indices); nil when they are the same device.
@@ -103,6 +129,16 @@ public struct Machine: Sendable {
       }
       for n in between where !devices.contains(where: { $0.name == n }) { throw bad("link \(i + 1) names unknown device '\(n)'") }
       machine.links[Set(between)] = try linkModel(l, "link \(i + 1)")
+    }
+    for (i, group) in ((root["shared_cores"] as? [[String: Any]]) ?? []).enumerated() {
+      let what = "shared_cores \(i + 1)"
+      guard let names = group["devices"] as? [String], !names.isEmpty else { throw bad("\(what): \"devices\" must list device names") }
+      var members: [Int] = []
+      for n in names {
+        guard let d = devices.firstIndex(where: { $0.name == n }) else { throw bad("\(what) names unknown device '\(n)'") }
+        members.append(d)
+      }
+      machine.sharedCores.append(CoreGroup(devices: members, cores: Int(try number(group, "cores", what)!)))
     }
     return machine
   }

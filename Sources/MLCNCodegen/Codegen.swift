@@ -7,8 +7,9 @@ import MLCNBase
 import MLCNGraph
 
 public enum Codegen {
+  /// `placed`: operand positions that a transfer writes into the result (concat only).
   public static func kernels(for id: ValueID, in g: Graph, device: DeviceDescriptor,
-                             options: CodegenOptions = CodegenOptions()) -> NodeKernels {
+                             options: CodegenOptions = CodegenOptions(), placed: Set<Int> = []) -> NodeKernels {
     let node = g[id]
     if node.op.isView {
       var k = NodeKernels()
@@ -21,7 +22,7 @@ public enum Codegen {
     case .primaryCaps: return ConvKernels.primaryCaps(id, g, device, options)
     case .maxpool2d, .avgpool2d: return PoolKernels.pool(id, g)
     case .dense: return DenseKernels.kernels(id, g, device, options)
-    case .relu, .sigmoid, .tanh, .leakyRelu, .add: return ElementwiseKernels.map(id, g)
+    case .relu, .sigmoid, .tanh, .leakyRelu, .add, .mul: return ElementwiseKernels.map(id, g)
     case .softmax: return ElementwiseKernels.softmax(id, g)
     case .batchnorm:
       let x = g.type(of: node.inputs[0]).shape, inner = x.dropFirst(2).reduce(1, *)
@@ -31,9 +32,14 @@ public enum Codegen {
                            "batchnorm_infer", args: node.inputs.map { .buffer(.value($0)) } + [.buffer(.value(id))],
                            global: [inner, x[1], x[0]])]
       return k
-    case .concat: return ElementwiseKernels.concat(id, g)
+    case .concat: return ElementwiseKernels.concat(id, g, placed: placed)
+    case .slice: return SliceKernels.slice(id, g)
     case .squash, .length: return CapsuleKernels.rows(id, g)
     case .capsule: return CapsuleKernels.routing(id, g, device, options)
+    case .activationGrad, .softmaxGrad, .conv2dGradInput, .conv2dGradParams, .denseGradInput, .denseGradParams,
+         .pool2dGrad, .sliceGrad, .squashGrad, .lengthGrad, .primaryCapsGrad, .capsuleGrad, .batchnormTrain,
+         .batchnormGrad, .loss, .sgdUpdate, .adamUpdate:
+      return TrainingKernels.kernels(id, g, device, options)
     }
   }
 

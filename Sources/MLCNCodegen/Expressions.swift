@@ -19,6 +19,7 @@ enum Expressions {
   static func binary(_ op: OpKind) -> String? {
     switch op {
     case .add: "a+b"
+    case .mul: "a*b"
     default: nil
     }
   }

@@ -10,7 +10,9 @@
 //     MemoryPlanning lets buffers never alive at the same time share memory, exactly as
 //     the planner's memory model counts it.
 //  3. Walking nodes in order: a copy step just before a value's first reader on another
-//     device, then the node's steps with their arguments bound to buffers.
+//     device, then the node's steps with their arguments bound to buffers. A concat's
+//     operand from another device is copied straight into its place in the result (a
+//     rectangular copy), so it needs neither a copy buffer nor a concat kernel.
 
 import MLCNBase
 import MLCNGraph
@@ -42,6 +44,17 @@ public struct KernelProgram: Sendable {
     /// C[m, n] = A[m, k] B[n, k]^T through the GEMM library.
     case gemm(m: Int, n: Int, k: Int, a: Int, b: Int, c: Int)
     case copy(from: Int, to: Int, bytes: Int)
+    /// A copy of a whole buffer into rows of another: `region.rows` rows of
+    /// `region.rowBytes`, the i-th at `region.offset + i * region.pitch` bytes.
+    case place(from: Int, to: Int, region: Region)
+  }
+
+  public struct Region: Hashable, Sendable {
+    public var rows: Int
+    public var rowBytes: Int
+    public var offset: Int
+    public var pitch: Int
+    public var bytes: Int { rows * rowBytes }
   }
 
   public struct Step: Hashable, Sendable {
@@ -82,9 +95,17 @@ extension KernelProgram {
                            options: CodegenOptions = CodegenOptions()) -> KernelProgram {
     var p = KernelProgram(devices: devices)
     // 1-2. Kernels per node, then every buffer with its lifetime, and the memory they share.
+    let home = graph.homes(placement: placement)
+    /// Per concat: the operand positions a transfer writes into place.
+    func placed(_ id: ValueID) -> Set<Int> {
+      Set(graph[id].inputs.indices.filter {
+        BufferLayout.concatInPlace(graph, id, reading: graph.root(graph[id].inputs[$0]), home: home)
+      })
+    }
     var kernels: [Int: NodeKernels] = [:]
     for id in graph.ids where !graph[id].op.isHostProvided {
-      kernels[id.index] = Codegen.kernels(for: id, in: graph, device: devices[placement[id.index]], options: options)
+      kernels[id.index] = Codegen.kernels(for: id, in: graph, device: devices[placement[id.index]], options: options,
+                                          placed: placed(id))
     }
     let specs = BufferLayout.buffers(graph, placement: placement) { id, _ in kernels[id.index]!.footprint(id, graph) }
     let (slot, slots) = MemoryPlanning.assign(specs.map(\.lifetime))
@@ -120,7 +141,6 @@ extension KernelProgram {
         add(.scratch, nil, "scratch \(index) of \(graph[ValueID(node)].name)")
       }
     }
-    let home = graph.homes(placement: placement)
 
     // 3-4. Steps in graph order: copies before a value's first reader on a device, then
     // the node's kernels with their arguments bound to buffers.
@@ -128,7 +148,19 @@ extension KernelProgram {
     for id in graph.ids where !graph[id].op.isHostProvided {
       let node = graph[id], d = placement[id.index], nk = kernels[id.index]!
       if nk.aliasesOperand { continue }
-      for operand in graph.operands(of: id) {
+      let inPlace = placed(id)
+      if !inPlace.isEmpty {
+        let pieces = ElementwiseKernels.concatPieces(id, graph), dst = bufferOf[Key(id, d)]!
+        for k in inPlace.sorted() {
+          let v = graph.root(node.inputs[k]), from = home[v.index], src = bufferOf[Key(v, from)]!, piece = pieces[k]
+          let region = Region(rows: piece.rows, rowBytes: piece.rowCount * 4, offset: piece.offset * 4,
+                              pitch: piece.resultRowCount * 4)
+          p.steps.append(Step(action: .place(from: src, to: dst, region: region), device: d, node: graph.name(of: v),
+                              label: "transfer \(devices[from].name)->\(devices[d].name) into \(node.name)",
+                              reads: [src], writes: [dst]))
+        }
+      }
+      for (k, operand) in graph.operands(of: id).enumerated() where !inPlace.contains(k) {
         let v = graph.root(operand), from = home[v.index]
         guard graph[v].op != .input, from != d, copied.insert(Key(v, d)).inserted else { continue }
         let src = bufferOf[Key(v, from)]!, dst = bufferOf[Key(v, d)]!

@@ -40,6 +40,13 @@ public enum Pipeline {
       }
       return d
     }
+    if plan.isLayerwise(for: graph) {
+      // Split ops: the graph expanded into parts and the slices and concats between them.
+      let devices = try plan.devices.map(device)
+      let split = try SplitGraph.build(graph, configurations: try plan.configurations(for: graph, devices: plan.devices))
+      let program = KernelProgram.build(split.graph, placement: split.placement, devices: devices, options: options)
+      return Programs(parts: [Programs.Part(range: nil, graph: split.graph, program: program, split: split)])
+    }
     if let split = try plan.batchSplit(for: graph) {
       return Programs(parts: try split.map { part in
         let g = part.range.count == graph.batch ? graph : try ir(source, batch: part.range.count)
@@ -58,16 +65,17 @@ public enum Pipeline {
   public static func executable(_ programs: Programs, devices: [CLDevice], weights: [String: HostTensor],
                                 weightsOrigin: String, cache: ProgramCache) throws -> any GraphRunner {
     let executors = try programs.parts.map { part in
-      try Weights.validate(weights, for: part.graph, file: weightsOrigin)
+      try Weights.validate(weights, for: part.split?.original ?? part.graph, file: weightsOrigin)
       let used = try part.program.devices.map { d in
         guard let dev = devices.first(where: { $0.name == d.name }) else {
           throw PlanError("the plan uses device '\(d.name)', which is not among the selected devices (\(devices.map(\.name).joined(separator: ", ")))")
         }
         return dev
       }
-      return try Executor(program: part.program, graph: part.graph, devices: used,
-                          parameters: Weights.bind(weights, to: part.graph), programs: cache)
+      let parameters = part.split.map { SplitRunner.parameters(weights, for: $0) } ?? Weights.bind(weights, to: part.graph)
+      return try Executor(program: part.program, graph: part.graph, devices: used, parameters: parameters, programs: cache)
     }
+    if let split = programs.parts[0].split { return SplitRunner(executor: executors[0], split: split) }
     guard programs.parts.count > 1 || programs.parts[0].range != nil else { return executors[0] }
     return BatchSplitExecutor(parts: zip(programs.parts, executors).map { ($0.range!, $1) })
   }
@@ -80,6 +88,8 @@ public struct Programs: Sendable {
     public var range: Range<Int>?
     public var graph: Graph
     public var program: KernelProgram
+    /// For a plan with split ops: how `graph` was expanded from the network's.
+    public var split: SplitGraph? = nil
   }
   public var parts: [Part]
 
@@ -108,6 +118,8 @@ extension KernelProgram {
           if !seen.contains(program) { seen.append(program) }
         case .gemm(let m, let n, let k, _, _, _): out += "// step: op '\(step.node)' gemm \(m)x\(n)x\(k) (CLBlast)\n"
         case .copy(_, _, let bytes): out += "// step: \(step.label) of '\(step.node)', \(ByteCount.format(bytes))\n"
+        case .place(_, _, let r):
+          out += "// step: \(step.label) of '\(step.node)', \(ByteCount.format(r.bytes)) as \(r.rows) rows of \(r.rowBytes) bytes at \(r.offset) + i * \(r.pitch)\n"
         }
       }
       for program in seen {

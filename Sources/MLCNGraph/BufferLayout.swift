@@ -4,7 +4,9 @@
 // Algorithm (graph order; each computing node n runs on its device d):
 //  1. A data operand that is a graph input gets a host-written buffer on d (pinned); one
 //     computed on another device gets a copy on d, alive from n to its last reader on d,
-//     and the original is pinned (another queue reads it).
+//     and the original is pinned (another queue reads it). A concat's operand computed on
+//     another device needs no copy: the transfer writes it straight into its place in the
+//     concat's result (`concatInPlace`).
 //  2. Each parameter gets one pinned buffer per device that reads it, packed as the
 //     reader's kernels want (the footprint's bytes).
 //  3. Scratch buffers live during n only; each result lives from n to its last reader on
@@ -51,6 +53,7 @@ public enum BufferLayout {
           add(.input(v), Key(v, d), device: d, bytes: bytes, first: 0, last: n, pinned: true)
         } else {
           if let i = at[Key(v, home[v.index])] { specs[i].lifetime.pinned = true }
+          if concatInPlace(g, id, reading: v, home: home) { continue }
           add(.copy(v), Key(v, d), device: d, bytes: bytes, first: n, last: n, pinned: false)
         }
       }
@@ -73,6 +76,13 @@ public enum BufferLayout {
           pinned: true)
     }
     return specs
+  }
+
+  /// Whether `node` is a concat that receives operand `v` (a computed value) by a transfer
+  /// from another device straight into its result, rather than through a copy buffer.
+  /// `home` is `g.homes(placement:)`.
+  public static func concatInPlace(_ g: Graph, _ node: ValueID, reading v: ValueID, home: [Int]) -> Bool {
+    g[node].op == .concat && g[v].op != .input && home[v.index] != home[node.index]
   }
 
   private struct Key: Hashable {

@@ -172,7 +172,7 @@ private struct State {
 
   mutating func lowerCall(name: Name, op: Name, args: [CallArgument], prefix: String,
                           lane: String?) throws(DiagnosticError) -> ValueID {
-    guard let kind = OpKind(rawValue: op.text), kind != .input else {
+    guard let kind = OpKind(rawValue: op.text), OpKind.callable.contains(kind) else {
       let known = OpKind.callable.map(\.rawValue).joined(separator: ", ")
       throw error(op.location, "unknown operator '\(op.text)' (known: \(known))")
     }

@@ -11,6 +11,9 @@ public enum Strategy: String, CaseIterable, Sendable, Codable {
   case lanes
   case lanesRandom = "lanes-random"
   case lanesExact = "lanes-exact"
+  case layerwise
+  case modelParallel = "model-parallel"
+  case lanesLayerwise = "lanes-layerwise"
   case auto
 
   public var summary: String {
@@ -20,6 +23,9 @@ public enum Strategy: String, CaseIterable, Sendable, Codable {
     case .lanes: "lanes balanced greedily (largest first onto the device that finishes it earliest)"
     case .lanesRandom: "lanes placed at random (seeded; the MLCN paper's baseline)"
     case .lanesExact: "lanes placed optimally by branch and bound (groups of up to 16 lanes)"
+    case .layerwise: "each layer split its own way (batch, channels, height or width over a set of devices), searched by node and edge elimination (OptCNN)"
+    case .modelParallel: "layer-wise without splitting the batch: ops whole or split by channels, height or width (the heterogeneous CPU/GPU paper's kind)"
+    case .lanesLayerwise: "lanes balanced greedily, the layers outside them split layer-wise"
     case .auto: "the strategy with the best predicted time"
     }
   }
@@ -65,10 +71,25 @@ public enum Planner {
       }
       try MemoryValidator.check(graph, placement: placement, times: request.times)
       return placed(graph, request, request.strategy, placement, analysis)
+    case .layerwise:
+      return try Layerwise.plan(graph, request, analysis)
+    case .modelParallel:
+      return try Layerwise.plan(graph, request, analysis, strategy: .modelParallel, axes: { $0 != 0 })
+    case .lanesLayerwise:
+      // The lanes plan's devices for the nodes inside lanes; the others searched.
+      let problem = LaneProblem(graph: graph, analysis: analysis, times: request.times)
+      var b = GreedyBalancer()
+      let placement = try problem.solve(&b)
+      var fixed: [Int: Int] = [:]
+      for lane in analysis.lanes { for id in lane where !graph[id].op.isHostProvided { fixed[id.index] = placement[id.index] } }
+      return try Layerwise.plan(graph, request, analysis, strategy: .lanesLayerwise, fixed: fixed)
     case .auto:
       var candidates: [Plan] = []
       var firstError: PlanError?
-      for s in [Strategy.single, .lanes] where s == .single || (!analysis.lanes.isEmpty && machine.devices.count > 1) {
+      let several = machine.devices.count > 1, lanes = !analysis.lanes.isEmpty
+      let choices: [Strategy] = [.single] + (several ? [.dataParallel] : []) + (several && lanes ? [.lanes] : [])
+        + (several ? [.layerwise] : []) + (several && lanes ? [.lanesLayerwise] : [])
+      for s in choices {
         var r = request
         r.strategy = s
         do { candidates.append(try plan(graph, r)) } catch { firstError = firstError ?? error }
@@ -88,6 +109,12 @@ public enum Planner {
     let names = machine.devices.map(\.name)
     for d in plan.devices where !names.contains(d) {
       throw PlanError("the plan uses device '\(d)', which is not among the devices (\(names.joined(separator: ", ")))")
+    }
+    if plan.isLayerwise(for: g) {
+      let configurations = try plan.configurations(for: g, devices: names)
+      let split = try SplitGraph.build(g, configurations: configurations)
+      try MemoryValidator.check(split.graph, placement: split.placement, times: times)
+      return
     }
     if try plan.batchSplit(for: g) != nil { return }
     let placement = try plan.placement(for: g).map { names.firstIndex(of: plan.devices[$0])! }

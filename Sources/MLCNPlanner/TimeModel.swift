@@ -13,8 +13,12 @@ public struct MeasuredTimes: Codable, Sendable, Hashable {
   /// What makes two ops cost the same: kind, operand shapes, result shape, attributes.
   public static func signature(_ id: ValueID, in g: Graph) -> String {
     let n = g[id]
-    let attrs = n.attributes.values.keys.sorted().map { "\($0)=\(n.attributes.values[$0]!)" }.joined(separator: ",")
-    return "\(n.op.rawValue)(\(g.inputTypes(of: id).map(\.description).joined(separator: ";")))->\(n.type){\(attrs)}"
+    return signature(n.op, inputs: g.inputTypes(of: id), output: n.type, attributes: n.attributes)
+  }
+
+  public static func signature(_ op: OpKind, inputs: [TensorType], output: TensorType, attributes: Attributes) -> String {
+    let attrs = attributes.values.keys.sorted().map { "\($0)=\(attributes.values[$0]!)" }.joined(separator: ",")
+    return "\(op.rawValue)(\(inputs.map(\.description).joined(separator: ";")))->\(output){\(attrs)}"
   }
 
   public func seconds(_ id: ValueID, in g: Graph, device: DeviceDescriptor) -> Double? {

@@ -10,6 +10,11 @@ import MLCNFormats
 public protocol GraphRunner: AnyObject {
   var devices: [CLDevice] { get }
   func run(_ inputs: [String: HostTensor]) throws -> [String: HostTensor]
+  /// Starts a run; `finish` waits for it and returns the outputs.
+  func start(_ inputs: [String: HostTensor]) throws
+  func finish() throws -> [String: HostTensor]
+  /// Uploads the next run's inputs while the run in flight computes.
+  func prefetch(_ inputs: [String: HostTensor]) throws
   func timings() -> [StepTiming]
   /// Device memory allocated, by device name.
   var memoryBytes: [String: Int] { get }
@@ -21,21 +26,47 @@ public final class BatchSplitExecutor: GraphRunner {
   public let parts: [(range: Range<Int>, executor: Executor)]
   public var devices: [CLDevice] { parts.flatMap(\.executor.devices) }
 
+  /// The replicas started by `start` and not yet finished.
+  private var started: [Executor] = []
+  private var startFailure: Error?
+
   public init(parts: [(range: Range<Int>, executor: Executor)]) { self.parts = parts }
 
   public func run(_ inputs: [String: HostTensor]) throws -> [String: HostTensor] {
-    // Start every replica's slice, then wait for them all: the devices' own threads run them.
-    var started: [Executor] = []
-    var failure: Error?
+    try start(inputs)
+    return try finish()
+  }
+
+  private func slice(_ inputs: [String: HostTensor], _ range: Range<Int>) -> [String: HostTensor] {
+    inputs.mapValues { $0.samples(range) }
+  }
+
+  /// Starts every replica's slice: the devices' own threads run them.
+  public func start(_ inputs: [String: HostTensor]) throws {
+    started = []
+    startFailure = nil
     for part in parts {
-      var slice: [String: HostTensor] = [:]
-      for (name, t) in inputs { slice[name] = t.samples(part.range) }
-      do { try part.executor.start(slice); started.append(part.executor) } catch { failure = error; break }
+      do { try part.executor.start(slice(inputs, part.range)); started.append(part.executor) } catch {
+        startFailure = error
+        break
+      }
     }
+    if let startFailure, started.isEmpty { throw startFailure }
+  }
+
+  public func prefetch(_ inputs: [String: HostTensor]) throws {
+    for part in parts { try part.executor.prefetch(slice(inputs, part.range)) }
+  }
+
+  /// Waits for every started replica (also after a failure), then gathers the outputs.
+  public func finish() throws -> [String: HostTensor] {
+    var failure = startFailure
     var outputs: [[String: HostTensor]] = []
     for e in started {
       do { outputs.append(try e.finish()) } catch { failure = failure ?? error }
     }
+    started = []
+    startFailure = nil
     if let failure { throw failure }
     var out: [String: HostTensor] = [:]
     for name in outputs[0].keys { out[name] = HostTensor(concatenatingSamples: outputs.map { $0[name]! }) }

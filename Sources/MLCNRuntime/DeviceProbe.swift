@@ -41,7 +41,11 @@ public enum DeviceProbe {
       }
     }
     if changed { save(facts, to: file) }
-    return Machine(devices: devices.map { $0.descriptor(bandwidthGBs: facts.bandwidthGBs[$0.compilerIdentity]!) }, links: links)
+    // OpenCL CPU devices all run on this host's cores (PoCL's `basic` device on one of them).
+    let cpus = devices.indices.filter { devices[$0].type == .cpu }
+    let shared = cpus.count > 1 ? [CoreGroup(devices: cpus, cores: ProcessInfo.processInfo.activeProcessorCount)] : []
+    return Machine(devices: devices.map { $0.descriptor(bandwidthGBs: facts.bandwidthGBs[$0.compilerIdentity]!) }, links: links,
+                   sharedCores: shared)
   }
 
   static func linkKey(_ a: CLDevice, _ b: CLDevice) -> String {

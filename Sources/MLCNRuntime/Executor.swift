@@ -13,6 +13,11 @@
 //  2. Each thread waits once for its queue; then the outputs are read.
 //  3. A failure on one device stops the others at their next cross-device wait; every
 //     queue is finished before the error is reported.
+//
+// Streaming (`prefetch`): while a run computes, the next run's inputs are written on a
+// second queue per device, each as soon as the run in flight has finished its last read
+// of that input buffer; the next run's first reader waits on that upload instead of
+// writing the input itself.
 
 import COpenCL
 import Foundation
@@ -41,6 +46,8 @@ public struct StepTiming: Sendable {
   public var kind: Kind = .kernel
   /// Bytes moved (copies, uploads, downloads).
   public var bytes: Int = 0
+  /// Which run of a stream of batches it belongs to (0 for a single run).
+  public var batch: Int = 0
   public var seconds: Double { Double(endNanoseconds &- startNanoseconds) * 1e-9 }
 }
 
@@ -55,6 +62,8 @@ public final class Executor {
   private var lastTransfers: [(String, Int, Int, StepTiming.Kind, CLEvent)] = []
   private let transferLock = NSLock()
   private let inputShapes: [String: [Int]]
+  /// The contract shape of each parameter the program uploads (for `write(parameters:)`).
+  private var parameterShapes: [ValueID: [Int]] = [:]
   private let outputShapes: [String: [Int]]
   /// Per device: nanoseconds to add to its profiling times to get host time.
   private var clockOffsets: [Int64] = []
@@ -64,6 +73,13 @@ public final class Executor {
   private var pending: (board: EventBoard, errors: [Error?])?
   /// For each step, the steps on other devices whose results it reads.
   private let dependencies: [[Int]]
+  /// Per input buffer: its first and last reading steps.
+  private let inputReaders: [Int: (first: Int, last: Int)]
+  /// Per device: the queue that uploads the next run's inputs while a run computes.
+  private var uploadQueues: [CLQueue] = []
+  private let uploader = DeviceThread()
+  /// Inputs of the next run already uploaded (input buffer -> its upload), or the upload's error.
+  private var staged: Result<[Int: CLEvent], Error>?
   /// Steps some other device's step waits on.
   private let crossReaders: Set<Int>
 
@@ -87,6 +103,13 @@ public final class Executor {
     }
     dependencies = deps
     crossReaders = Set(deps.joined())
+    var readers: [Int: (first: Int, last: Int)] = [:]
+    for (i, step) in program.steps.enumerated() {
+      for b in step.reads where program.inputs.contains(where: { $0.buffer == b }) {
+        readers[b] = (readers[b]?.first ?? i, i)
+      }
+    }
+    inputReaders = readers
 
     // Memory first: fail naming the device before allocating anything.
     for (d, need) in program.bytesPerDevice.enumerated() where need > 0 {
@@ -103,6 +126,7 @@ public final class Executor {
       contexts[d.platform] = try CLContext(devices: devices.filter { $0.platform == d.platform })
     }
     queues = try devices.map { d throws(CLError) in try CLQueue(context: contexts[d.platform]!, device: d) }
+    uploadQueues = try devices.map { d throws(CLError) in try CLQueue(context: contexts[d.platform]!, device: d) }
     // One OpenCL buffer per storage; the program's buffers that share a storage (never
     // alive at the same time) use the same one.
     let storages = try program.storages.enumerated().map { i, st throws(CLError) in
@@ -116,6 +140,7 @@ public final class Executor {
       guard let t = parameters[value] else { throw RuntimeError("missing weight '\(name)'") }
       guard t.shape == shape else { throw RuntimeError("weight '\(name)' has shape \(t.shape), expected \(shape)") }
       guard case .parameter(let layout) = program.buffers[b].role else { continue }
+      parameterShapes[value] = shape
       _ = try queues[program.buffers[b].device].write(buffers[b], layout.pack(t.data, shape: shape), label: "weight \(name)")
     }
     for step in program.steps {
@@ -141,6 +166,18 @@ public final class Executor {
     threads = devices.map { _ in DeviceThread() }
   }
 
+  /// Overwrites parameters between runs (training writes back the updated weights and
+  /// optimizer state), packed as at setup; values not given keep their contents.
+  public func write(parameters: [ValueID: HostTensor]) throws {
+    for (value, b) in program.parameters {
+      guard let t = parameters[value], let shape = parameterShapes[value],
+            case .parameter(let layout) = program.buffers[b].role else { continue }
+      guard t.shape == shape else { throw RuntimeError("parameter has shape \(t.shape), expected \(shape)") }
+      _ = try queues[program.buffers[b].device].write(buffers[b], layout.pack(t.data, shape: shape), label: "parameter")
+    }
+    for q in queues { try q.finish() }
+  }
+
   /// Runs the graph once on `inputs` (by input name) and returns the outputs by name.
   public func run(_ inputs: [String: HostTensor]) throws -> [String: HostTensor] {
     try start(inputs)
@@ -150,21 +187,60 @@ public final class Executor {
   /// Starts a run on `inputs`: each device's thread writes its inputs and enqueues its
   /// steps. `finish` waits for it and reads the outputs.
   public func start(_ inputs: [String: HostTensor]) throws {
-    for (name, shape) in inputShapes {
-      guard let t = inputs[name] else { throw RuntimeError("no value given for input '\(name)'") }
-      guard t.shape == shape else {
-        throw RuntimeError("input '\(name)' has shape \(t.shape), the network expects \(shape)")
-      }
-    }
+    try checkInputs(inputs)
     let board = EventBoard(steps: program.steps.count)
     lastTransfers = []
+    // Inputs uploaded while the previous run computed: their first readers wait on them.
+    uploader.wait()
+    let uploads = try staged?.get() ?? [:]
+    staged = nil
+    var uploaded = Uploads(buffers: Set(uploads.keys))
+    for (b, ev) in uploads {
+      if let r = inputReaders[b] { uploaded.waits[r.first, default: []].append(ev) }
+      let name = program.inputs.first { $0.buffer == b }!.name
+      lastTransfers.append(("input \(name)", program.buffers[b].device, program.buffers[b].bytes, .upload, ev))
+    }
     pending = (board, Array(repeating: nil, count: devices.count))
     // One host thread per device, kept for the executor's life: PoCL's `basic` driver runs
     // commands in the thread that flushes or waits on the queue, so only a thread per
     // queue lets devices overlap.
     for d in devices.indices {
       threads[d].submit { [self] in
-        do { try drive(device: d, inputs: inputs, board: board) } catch { pending?.errors[d] = error }
+        do { try drive(device: d, inputs: inputs, board: board, uploaded: uploaded) } catch { pending?.errors[d] = error }
+      }
+    }
+  }
+
+  /// Uploads `inputs` for the next run while the run in flight computes (or at once when
+  /// none is): each input buffer is written on its device's upload queue after the run in
+  /// flight's last read of it. The next `start` must get the same inputs.
+  public func prefetch(_ inputs: [String: HostTensor]) throws {
+    try checkInputs(inputs)
+    uploader.wait()
+    let board = pending?.board
+    uploader.submit { [self] in
+      do {
+        var events: [Int: CLEvent] = [:]
+        for (name, b) in program.inputs {
+          let d = program.buffers[b].device
+          // Wait until the run in flight has enqueued its last reader of this buffer.
+          let after = board.flatMap { board in inputReaders[b].map { board.wait(for: [$0.last]) } } ?? []
+          guard let after else { throw RuntimeError("the run in flight failed before input '\(name)' could be uploaded") }
+          let ev = try uploadQueues[d].write(buffers[b], inputs[name]!.data, wait: after, label: "input \(name)")
+          events[b] = ev
+        }
+        staged = .success(events)
+      } catch {
+        staged = .failure(error)
+      }
+    }
+  }
+
+  private func checkInputs(_ inputs: [String: HostTensor]) throws {
+    for (name, shape) in inputShapes {
+      guard let t = inputs[name] else { throw RuntimeError("no value given for input '\(name)'") }
+      guard t.shape == shape else {
+        throw RuntimeError("input '\(name)' has shape \(t.shape), the network expects \(shape)")
       }
     }
   }
@@ -190,18 +266,19 @@ public final class Executor {
   /// Device `d`'s share of a run, on its own thread: write its inputs, enqueue its steps in
   /// order (a step that reads another device's result waits on that step's event, once it
   /// is enqueued), then wait once for its queue.
-  private func drive(device d: Int, inputs: [String: HostTensor], board: EventBoard) throws {
+  private func drive(device d: Int, inputs: [String: HostTensor], board: EventBoard, uploaded: Uploads) throws {
     let q = queues[d]
     do {
-      for (name, b) in program.inputs where program.buffers[b].device == d {
+      for (name, b) in program.inputs where program.buffers[b].device == d && !uploaded.buffers.contains(b) {
         let ev = try q.write(buffers[b], inputs[name]!.data, label: "input \(name)")
         transferLock.withLock { lastTransfers.append(("input \(name)", d, program.buffers[b].bytes, .upload, ev)) }
       }
       for (i, step) in program.steps.enumerated() where step.device == d {
-        guard let waits = board.wait(for: dependencies[i]) else {  // another device failed
+        guard var waits = board.wait(for: dependencies[i]) else {  // another device failed
           try? q.finish()
           return
         }
+        waits += uploaded.waits[i] ?? []
         let label = "op '\(step.node)' \(step.label)"
         try Faults.check(.run, step.node, device: devices[d].name, context: label)
         let event: CLEvent
@@ -220,6 +297,17 @@ public final class Executor {
             let host = try queues[from].read(buffers[src], count: bytes / 4, label: step.label)
             event = try q.write(buffers[dst], host, label: step.label)
           }
+        case .place(let src, let dst, let r):
+          let from = program.buffers[src].device
+          if queues[from].context === q.context {
+            event = try q.copyRows(from: buffers[src], to: buffers[dst], rows: r.rows, rowBytes: r.rowBytes, offset: r.offset,
+                                   pitch: r.pitch, wait: waits, label: step.label)
+          } else {
+            for w in waits { try w.wait() }
+            let host = try queues[from].read(buffers[src], count: r.bytes / 4, label: step.label)
+            event = try q.writeRows(host, to: buffers[dst], rows: r.rows, rowBytes: r.rowBytes, offset: r.offset,
+                                    pitch: r.pitch, label: step.label)
+          }
         }
         // Others may wait on this event from their queues: flush so it makes progress.
         if crossReaders.contains(i) { try q.flush() }
@@ -237,7 +325,10 @@ public final class Executor {
     Dictionary(uniqueKeysWithValues: zip(devices.map(\.name), program.bytesPerDevice))
   }
 
-  deinit { for t in threads { t.stop() } }
+  deinit {
+    for t in threads { t.stop() }
+    uploader.stop()
+  }
 
   /// A device profiling time on the host's clock.
   private func hostTime(_ t: UInt64, _ d: Int) -> UInt64 { UInt64(bitPattern: Int64(bitPattern: t) &+ clockOffsets[d]) }
@@ -247,6 +338,7 @@ public final class Executor {
     let steps = lastEvents.compactMap { step, ev -> StepTiming? in
       var bytes = 0, kind = StepTiming.Kind.kernel
       if case .copy(_, _, let b) = step.action { bytes = b; kind = .copy }
+      if case .place(_, _, let r) = step.action { bytes = r.bytes; kind = .copy }
       return ev.profile().map { StepTiming(node: step.node, kernel: step.label, device: devices[step.device].name,
                                            startNanoseconds: hostTime($0.start, step.device),
                                            endNanoseconds: hostTime($0.end, step.device), kind: kind, bytes: bytes) }
@@ -258,6 +350,12 @@ public final class Executor {
     }
     return steps + host
   }
+}
+
+/// Inputs of a run that were uploaded ahead of it, and the steps that wait on those uploads.
+struct Uploads {
+  var buffers: Set<Int>
+  var waits: [Int: [CLEvent]] = [:]
 }
 
 /// The events of a run's steps as their threads enqueue them; a thread waiting for another
@@ -332,10 +430,12 @@ final class DeviceThread: @unchecked Sendable {
     while true {
       condition.lock()
       while job == nil && !stopping { condition.wait() }
-      guard let j = job else { condition.unlock(); return }
+      guard var j = job else { condition.unlock(); return }
       job = nil
       condition.unlock()
       j()
+      // Drop the job (and what it holds, such as its executor) before saying it is done.
+      j = {}
       condition.lock()
       busy = false
       condition.broadcast()

@@ -2,7 +2,8 @@
 // (each platform's device clock is shifted onto it): per device one track
 // of kernels, named by the IR value they compute, one track of copies arriving from other
 // devices, and one of host uploads and downloads, each transfer with its bytes, so the
-// overlap of lanes and the cost of moving data can be read off.
+// overlap of lanes and the cost of moving data can be read off. A stream of batches has
+// every batch in it, each span tagged with its batch.
 
 import Foundation
 import MLCNFormats
@@ -19,6 +20,7 @@ public enum Trace {
       case .upload, .download: return (3 * d + 2, "device \(t.device) host transfers")
       }
     }
+    let batches = Set(timings.map(\.batch)).count > 1
     var named: [Int: String] = [:]
     for t in timings { let k = track(t); named[k.tid] = k.name }
     var events: [[String: Any]] = named.keys.sorted().map { tid in
@@ -29,7 +31,9 @@ public enum Trace {
                               "cat": t.kind == .kernel ? "op" : "transfer", "ph": "X", "pid": 0, "tid": track(t).tid,
                               "ts": Double(t.startNanoseconds &- origin) / 1000,
                               "dur": Double(t.endNanoseconds &- t.startNanoseconds) / 1000]
-      if t.kind != .kernel { e["args"] = ["bytes": t.bytes, "label": t.kernel] }
+      var args: [String: Any] = t.kind == .kernel ? [:] : ["bytes": t.bytes, "label": t.kernel]
+      if batches { args["batch"] = t.batch }
+      if !args.isEmpty { e["args"] = args }
       events.append(e)
     }
     return try! JSONSerialization.data(withJSONObject: ["traceEvents": events, "displayTimeUnit": "ms"], options: [.sortedKeys])

@@ -22,5 +22,5 @@ struct MLCNC: ParsableCommand {
       PoCL (the CPU OpenCL driver) needs a writable cache folder: set POCL_CACHE_DIR. \
       Compiled kernels are cached in $MLCNC_CACHE_DIR (default ~/.cache/mlcnc).
       """,
-    subcommands: [Devices.self, Check.self, IR.self, Compile.self, Run.self, PlanCommand.self, Tune.self, Ops.self])
+    subcommands: [Devices.self, Check.self, IR.self, Compile.self, Run.self, PlanCommand.self, Tune.self, Ops.self, Grad.self, Train.self, Eval.self, Search.self])
 }

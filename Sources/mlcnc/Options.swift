@@ -53,10 +53,19 @@ struct WeightOptions: ParsableArguments {
 
 /// Runs a command body, turning any error into one message on stderr and exit code 1.
 func reportingErrors(_ body: () throws -> Void) throws {
+  // Everything `body` made is gone when it returns: the leak check counts what is left.
+  defer { if ProcessInfo.processInfo.environment["MLCNC_CHECK_RELEASED"] == "1" { reportUnreleased() } }
   do { try body() } catch let e as ExitCode { throw e } catch let e as CleanExit { throw e } catch {
     printError(errorMessage(error))
     throw ExitCode(1)
   }
+}
+
+/// The leak check: OpenCL objects still alive when a command ends.
+private func reportUnreleased() {
+  let alive = CLCensus.alive
+  printError(alive.isEmpty ? "OpenCL objects alive: none"
+             : "OpenCL objects alive: " + alive.map { "\($0.count) \($0.kind.rawValue)" }.joined(separator: ", "))
 }
 
 /// An error as one message: our error types say `error:` themselves (after the file when

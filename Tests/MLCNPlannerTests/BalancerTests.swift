@@ -141,6 +141,32 @@ func identicalGPUs(_ count: Int) -> Machine {
   #expect(two.transfers.count == 1 && two.transfers[0].bytes == g.type(of: lanes[1].last!).bytes)
 }
 
+/// Four identical one-unit CPU devices running four independent lanes: with a core each
+/// the lanes overlap fully; sharing two cores, the four take about twice as long (each
+/// runs at half speed while all are busy); sharing one, about four times.
+@Test func devicesSharingCoresSlowEachOtherDown() throws {
+  let g = try graphFile("mlcn4.mlcn", batch: 8)
+  func file(cores: Int?) -> String {
+    let devices = (0..<4).map { #"{"name": "c\#($0)", "type": "cpu", "gflops": 80, "bandwidth_gbs": 30, "memory_gb": 4}"# }
+    let shared = cores.map { #", "shared_cores": [{"devices": ["c0", "c1", "c2", "c3"], "cores": \#($0)}]"# } ?? ""
+    return #"{"devices": [\#(devices.joined(separator: ", "))], "default_link": {"bandwidth_gbs": 1000, "latency_us": 0}\#(shared)}"#
+  }
+  let lanes = LaneDetection.analyze(g).lanes
+  var placement = Array(repeating: 0, count: g.nodes.count)
+  for (l, lane) in lanes.enumerated() { for v in lane { placement[v.index] = l } }
+  func makespan(_ cores: Int?) throws -> Double {
+    let times = TimeModel(machine: try Machine.decode(Data(file(cores: cores).utf8), file: "m.json"))
+    return Simulator.run(g, placement: placement, times: times).makespan
+  }
+  let own = try makespan(nil), four = try makespan(4), two = try makespan(2), one = try makespan(1)
+  #expect(four == own)
+  #expect(two > 1.8 * own && two < 2.1 * own)
+  #expect(one > 3.6 * own && one < 4.1 * own)
+  #expect(throws: MachineError.self) {
+    _ = try Machine.decode(Data(#"{"devices": [{"name": "a", "type": "cpu", "gflops": 1, "bandwidth_gbs": 1, "memory_gb": 1}], "shared_cores": [{"devices": ["b"], "cores": 1}]}"#.utf8), file: "m.json")
+  }
+}
+
 @Test func machineFilesAreValidated() {
   func message(_ json: String) -> String {
     do { _ = try Machine.decode(Data(json.utf8), file: "m.json"); return "" } catch { return error.message }

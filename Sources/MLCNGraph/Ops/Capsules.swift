@@ -122,3 +122,38 @@ public enum CapsuleOp: OpDefinition {
     return 2 * u * din + r * (6 * batch * i * j + 2 * u) + (r - 1) * 2 * u
   }
 }
+
+extension SquashOp {
+  public static func vjp(_ node: ValueID, _ grad: ValueID, _ b: inout GradientBuilder) throws(OpError) {
+    let x = b.graph[node].inputs[0]
+    b.accumulate(x, try b.emit(.squashGrad, [grad, x], name: b.gradName(x)))
+  }
+}
+
+extension LengthOp {
+  public static func vjp(_ node: ValueID, _ grad: ValueID, _ b: inout GradientBuilder) throws(OpError) {
+    let x = b.graph[node].inputs[0]
+    b.accumulate(x, try b.emit(.lengthGrad, [grad, x], name: b.gradName(x)))
+  }
+}
+
+extension PrimaryCapsOp {
+  /// Squash and regrouping backwards onto the convolution (its extra result), then the convolution's.
+  public static func vjp(_ node: ValueID, _ grad: ValueID, _ b: inout GradientBuilder) throws(OpError) {
+    let n = b.graph[node]
+    let dconv = try b.emit(.primaryCapsGrad, [grad, ValueID(node.index, result: 1)],
+                           ["caps": n.attributes["caps"]!, "dim": n.attributes["dim"]!], name: b.unique(n.name + ".dconv"))
+    try b.convolutionGradients(node, dz: dconv, x: n.inputs[0], params: b.graph.parameters(of: node))
+  }
+}
+
+extension CapsuleOp {
+  /// Through every routing iteration (capsule_grad replays them), to x and W.
+  public static func vjp(_ node: ValueID, _ grad: ValueID, _ b: inout GradientBuilder) throws(OpError) {
+    let n = b.graph[node], x = n.inputs[0], w = b.graph.parameters(of: node)[0]
+    let g = try b.emit(.capsuleGrad, [grad, x, ValueID(node.index, result: 1)], params: [w], n.attributes,
+                       name: b.gradName(x))
+    b.accumulate(x, g)
+    b.setParameterGradient(w, ValueID(g.index, result: 1))
+  }
+}

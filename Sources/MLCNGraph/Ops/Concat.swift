@@ -30,3 +30,20 @@ public enum ConcatOp: OpDefinition {
     return TensorType(shape)
   }
 }
+
+extension ConcatOp {
+  /// Each operand's gradient is its slice of the result's gradient.
+  public static func vjp(_ node: ValueID, _ grad: ValueID, _ b: inout GradientBuilder) throws(OpError) {
+    let n = b.graph[node], axis = n.attributes.int("axis")
+    var start = 0
+    for x in n.inputs {
+      let length = b.graph.type(of: x).shape[axis]
+      if b.needsGradient(x) {
+        let dx = try b.emit(.slice, [grad], ["axis": .int(axis), "begin": .int(start), "end": .int(start + length)],
+                            name: b.gradName(x))
+        b.accumulate(x, dx)
+      }
+      start += length
+    }
+  }
+}

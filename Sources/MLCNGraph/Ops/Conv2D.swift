@@ -37,3 +37,16 @@ public enum Conv2DOp: OpDefinition {
     return 2 * Double(output.count) * Double(inputs[0].shape[1] * k[0] * k[1])
   }
 }
+
+extension Conv2DOp {
+  /// Through the fused activation (from the output), then the convolution's input, weight and bias.
+  public static func vjp(_ node: ValueID, _ grad: ValueID, _ b: inout GradientBuilder) throws(OpError) {
+    let n = b.graph[node]
+    var dz = grad
+    if let act = n.attributes.activation {
+      dz = try b.throughActivation(act, alpha: 0.01, output: node,
+                                   grad: grad, name: b.unique(n.name + ".dz"))
+    }
+    try b.convolutionGradients(node, dz: dz, x: n.inputs[0], params: b.graph.parameters(of: node))
+  }
+}

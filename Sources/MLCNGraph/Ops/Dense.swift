@@ -34,3 +34,22 @@ public enum DenseOp: OpDefinition {
     2 * Double(output.count) * Double(inputs[0].shape[1])
   }
 }
+
+extension DenseOp {
+  /// Through the fused activation (from the output), then dx = dz W, dW = dz^T x, db = sum dz.
+  public static func vjp(_ node: ValueID, _ grad: ValueID, _ b: inout GradientBuilder) throws(OpError) {
+    let n = b.graph[node], x = n.inputs[0], params = b.graph.parameters(of: node)
+    var dz = grad
+    if let act = n.attributes.activation {
+      dz = try b.throughActivation(act, alpha: 0.01, output: node, grad: grad, name: b.unique(n.name + ".dz"))
+    }
+    if b.needsGradient(x) {
+      let dx = try b.emit(.denseGradInput, [dz], params: [params[0]],
+                          ["features": .int(b.graph.type(of: x).shape[1])], name: b.gradName(x))
+      b.accumulate(x, dx)
+    }
+    let dw = try b.emit(.denseGradParams, [dz, x], ["bias": .bool(params.count > 1)], name: b.gradName(params[0]))
+    b.setParameterGradient(params[0], dw)
+    if params.count > 1 { b.setParameterGradient(params[1], ValueID(dw.index, result: 1)) }
+  }
+}

@@ -66,3 +66,20 @@ public enum AddOp: OpDefinition {
   }
   public static func work(inputs: [TensorType], output: TensorType, attributes: Attributes) -> Double { Double(output.count) }
 }
+
+extension ActivationOp {
+  /// The activation's derivative from its output.
+  public static func vjp(_ node: ValueID, _ grad: ValueID, _ b: inout GradientBuilder) throws(OpError) {
+    let n = b.graph[node]
+    let alpha = n.attributes["alpha"].map { _ in n.attributes.float("alpha") } ?? 0.01
+    let dx = try b.throughActivation(kind, alpha: alpha, output: node, grad: grad, name: b.gradName(n.inputs[0]))
+    b.accumulate(n.inputs[0], dx)
+  }
+}
+
+extension AddOp {
+  /// Both operands receive the gradient unchanged (twice when both are the same value).
+  public static func vjp(_ node: ValueID, _ grad: ValueID, _ b: inout GradientBuilder) throws(OpError) {
+    for x in b.graph[node].inputs { b.accumulate(x, grad) }
+  }
+}

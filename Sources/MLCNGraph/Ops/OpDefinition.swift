@@ -157,8 +157,14 @@ public protocol OpDefinition: Sendable {
   static var isActivation: Bool { get }
   /// Only reinterprets its operand's buffer at inference: no kernel, no memory.
   static var isView: Bool { get }
-  /// A one-op network for the coverage test (nil only for `input` and `parameter`).
+  /// A one-op network for the coverage test (nil only for `input`, `parameter` and internal ops).
   static var example: OpExample? { get }
+  /// Made by the training passes (backward, loss and update ops), not written in source.
+  static var isInternal: Bool { get }
+  /// The vector-Jacobian product: given the gradient of the node's main result, emits
+  /// the nodes computing the gradients of its data operands and trainable parameters
+  /// (see Autodiff). Nil: the op is not differentiable.
+  static func vjp(_ node: ValueID, _ grad: ValueID, _ b: inout GradientBuilder) throws(OpError)
 }
 
 extension OpDefinition {
@@ -167,6 +173,10 @@ extension OpDefinition {
   public static func work(inputs: [TensorType], output: TensorType, attributes: Attributes) -> Double { 0 }
   public static var isActivation: Bool { false }
   public static var isView: Bool { false }
+  public static var isInternal: Bool { false }
+  public static func vjp(_ node: ValueID, _ grad: ValueID, _ b: inout GradientBuilder) throws(OpError) {
+    throw OpError("\(kind.rawValue) has no gradient rule")
+  }
 }
 
 extension OpKind {

@@ -57,3 +57,25 @@ public enum AvgPool2DOp: OpDefinition {
     Pool2D.work(output: output, attributes: a)
   }
 }
+
+extension Pool2D {
+  static func vjp(_ mode: String, _ node: ValueID, _ grad: ValueID, _ b: inout GradientBuilder) throws(OpError) {
+    let n = b.graph[node], a = n.attributes
+    let dx = try b.emit(.pool2dGrad, [grad, n.inputs[0]],
+                        ["mode": .string(mode), "kernel": a["kernel"]!, "stride": a["stride"]!, "padding": a["padding"]!],
+                        name: b.gradName(n.inputs[0]))
+    b.accumulate(n.inputs[0], dx)
+  }
+}
+
+extension MaxPool2DOp {
+  public static func vjp(_ node: ValueID, _ grad: ValueID, _ b: inout GradientBuilder) throws(OpError) {
+    try Pool2D.vjp("max", node, grad, &b)
+  }
+}
+
+extension AvgPool2DOp {
+  public static func vjp(_ node: ValueID, _ grad: ValueID, _ b: inout GradientBuilder) throws(OpError) {
+    try Pool2D.vjp("avg", node, grad, &b)
+  }
+}

@@ -51,3 +51,22 @@ public enum ReshapeOp: OpDefinition {
     return TensorType([x.shape[0]] + shape)
   }
 }
+
+/// flatten and reshape: the gradient is the result's gradient in the operand's shape (a view).
+func viewGradient(_ node: ValueID, _ grad: ValueID, _ b: inout GradientBuilder) throws(OpError) {
+  let x = b.graph[node].inputs[0]
+  let dx = try b.emit(.reshape, [grad], ["shape": .ints(Array(b.graph.type(of: x).shape.dropFirst()))], name: b.gradName(x))
+  b.accumulate(x, dx)
+}
+
+extension FlattenOp {
+  public static func vjp(_ node: ValueID, _ grad: ValueID, _ b: inout GradientBuilder) throws(OpError) {
+    try viewGradient(node, grad, &b)
+  }
+}
+
+extension ReshapeOp {
+  public static func vjp(_ node: ValueID, _ grad: ValueID, _ b: inout GradientBuilder) throws(OpError) {
+    try viewGradient(node, grad, &b)
+  }
+}

@@ -18,3 +18,11 @@ public enum SoftmaxOp: OpDefinition {
     return inputs[0]
   }
 }
+
+extension SoftmaxOp {
+  public static func vjp(_ node: ValueID, _ grad: ValueID, _ b: inout GradientBuilder) throws(OpError) {
+    let n = b.graph[node]
+    let dx = try b.emit(.softmaxGrad, [grad, node], ["axis": n.attributes["axis"]!], name: b.gradName(n.inputs[0]))
+    b.accumulate(n.inputs[0], dx)
+  }
+}

@@ -13,6 +13,8 @@ public struct PlanReport: Sendable {
   public let machine: Machine
   public let placement: [Int]
   let times: TimeModel
+  /// Extra label lines per node (a split op's part: its axis and range).
+  var notes: [Int: String] = [:]
 
   public init(graph: Graph, plan: Plan, times: TimeModel) throws(PlanError) {
     let names = times.machine.devices.map(\.name)
@@ -49,7 +51,8 @@ public struct PlanReport: Sendable {
       for id in members {
         let n = graph[id]
         let t = schedule.finish[id.index] - schedule.start[id.index]
-        out += "    \(q(n.name)) [label=\(q("\(n.name)\n\(n.op.rawValue) \(n.type)\n\(Self.ms(t))"))];\n"
+        let note = notes[id.index].map { "\n" + $0 } ?? ""
+        out += "    \(q(n.name)) [label=\(q("\(n.name)\n\(n.op.rawValue) \(n.type)\(note)\n\(Self.ms(t))"))];\n"
       }
       out += "  }\n"
     }

@@ -17,9 +17,10 @@ public final class CLContext: @unchecked Sendable {
     }
     self.handle = ctx
     self.devices = devices
+    CLCensus.made(.context)
   }
 
-  deinit { clReleaseContext(handle) }
+  deinit { clReleaseContext(handle); CLCensus.released(.context) }
 }
 
 /// An in-order queue with profiling on, so every op can be timed.
@@ -37,6 +38,7 @@ public final class CLQueue: @unchecked Sendable {
     self.handle = q
     self.device = device
     self.context = context
+    CLCensus.made(.queue)
   }
 
   public func finish() throws(CLError) { try check(clFinish(handle), "clFinish", device: device.name) }
@@ -44,7 +46,7 @@ public final class CLQueue: @unchecked Sendable {
   /// Submits what is enqueued, so events another queue waits on can complete.
   public func flush() throws(CLError) { try check(clFlush(handle), "clFlush", device: device.name) }
 
-  deinit { clReleaseCommandQueue(handle) }
+  deinit { clReleaseCommandQueue(handle); CLCensus.released(.queue) }
 }
 
 public final class CLBuffer: @unchecked Sendable {
@@ -60,16 +62,17 @@ public final class CLBuffer: @unchecked Sendable {
     }
     self.handle = m
     self.bytes = bytes
+    CLCensus.made(.buffer)
   }
 
-  deinit { clReleaseMemObject(handle) }
+  deinit { clReleaseMemObject(handle); CLCensus.released(.buffer) }
 }
 
 /// An event of an enqueued command; released when dropped.
 public final class CLEvent: @unchecked Sendable {
   public let handle: cl_event
-  init(_ handle: cl_event) { self.handle = handle }
-  deinit { clReleaseEvent(handle) }
+  init(_ handle: cl_event) { self.handle = handle; CLCensus.made(.event) }
+  deinit { clReleaseEvent(handle); CLCensus.released(.event) }
 
   /// Blocks until the command has finished.
   public func wait() throws(CLError) {
@@ -89,8 +92,8 @@ public final class CLEvent: @unchecked Sendable {
 
 public final class CLProgram: @unchecked Sendable {
   public let handle: cl_program
-  init(_ handle: cl_program) { self.handle = handle }
-  deinit { clReleaseProgram(handle) }
+  init(_ handle: cl_program) { self.handle = handle; CLCensus.made(.program) }
+  deinit { clReleaseProgram(handle); CLCensus.released(.program) }
 }
 
 public final class CLKernel: @unchecked Sendable {
@@ -104,6 +107,7 @@ public final class CLKernel: @unchecked Sendable {
     }
     self.handle = k
     self.name = name
+    CLCensus.made(.kernel)
   }
 
   public func setArg(_ index: Int, buffer: CLBuffer, device: String) throws(CLError) {
@@ -118,7 +122,7 @@ public final class CLKernel: @unchecked Sendable {
               context: "\(name) argument \(index)")
   }
 
-  deinit { clReleaseKernel(handle) }
+  deinit { clReleaseKernel(handle); CLCensus.released(.kernel) }
 }
 
 extension CLQueue {
@@ -189,6 +193,32 @@ extension CLQueue {
     return CLEvent(ev!)
   }
 
+  /// Copies all of `src` into `rows` rows of `dst`: row i (`rowBytes` long) goes to byte
+  /// `offset + i * pitch`.
+  public func copyRows(from src: CLBuffer, to dst: CLBuffer, rows: Int, rowBytes: Int, offset: Int, pitch: Int,
+                       wait: [CLEvent], label: String) throws(CLError) -> CLEvent {
+    var ev: cl_event?
+    let srcOrigin = [0, 0, 0], dstOrigin = [offset, 0, 0], region = [rowBytes, rows, 1]
+    let status = withWaitList(wait) { n, list in
+      clEnqueueCopyBufferRect(handle, src.handle, dst.handle, srcOrigin, dstOrigin, region, rowBytes, 0, pitch, 0, n, list, &ev)
+    }
+    try check(status, "clEnqueueCopyBufferRect", device: device.name, context: label)
+    return CLEvent(ev!)
+  }
+
+  /// Writes host rows into `dst` as `copyRows` does (blocking).
+  public func writeRows(_ data: [Float], to dst: CLBuffer, rows: Int, rowBytes: Int, offset: Int, pitch: Int,
+                        label: String) throws(CLError) -> CLEvent {
+    var ev: cl_event?
+    let bufferOrigin = [offset, 0, 0], hostOrigin = [0, 0, 0], region = [rowBytes, rows, 1]
+    let status = data.withUnsafeBytes { raw in
+      clEnqueueWriteBufferRect(handle, dst.handle, cl_bool(CL_TRUE), bufferOrigin, hostOrigin, region, pitch, 0,
+                               rowBytes, 0, raw.baseAddress, 0, nil, &ev)
+    }
+    try check(status, "clEnqueueWriteBufferRect", device: device.name, context: label)
+    return CLEvent(ev!)
+  }
+
   public func run(_ kernel: CLKernel, global: [Int], local: [Int]?, wait: [CLEvent], label: String) throws(CLError) -> CLEvent {
     var ev: cl_event?
     let status = withWaitList(wait) { n, list in
@@ -201,5 +231,21 @@ extension CLQueue {
     }
     try check(status, "clEnqueueNDRangeKernel", device: device.name, context: label)
     return CLEvent(ev!)
+  }
+}
+
+/// How many OpenCL objects of each kind are alive: what the leak check
+/// (`MLCNC_CHECK_RELEASED=1`) reports when a command ends, after an error as after success.
+public enum CLCensus {
+  public enum Kind: String, CaseIterable, Sendable { case context, queue, buffer, program, kernel, event }
+  private static let lock = NSLock()
+  nonisolated(unsafe) private static var counts: [Kind: Int] = [:]
+
+  static func made(_ kind: Kind) { lock.withLock { counts[kind, default: 0] += 1 } }
+  static func released(_ kind: Kind) { lock.withLock { counts[kind, default: 0] -= 1 } }
+
+  /// The kinds with objects still alive, and how many.
+  public static var alive: [(kind: Kind, count: Int)] {
+    lock.withLock { Kind.allCases.compactMap { k in counts[k].flatMap { $0 != 0 ? (k, $0) : nil } } }
   }
 }

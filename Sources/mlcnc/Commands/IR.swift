@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import MLCNDriver
+import MLCNFrontend
 import MLCNGraph
 
 struct IR: ParsableCommand {
@@ -14,6 +15,11 @@ struct IR: ParsableCommand {
   @Option(help: "Stop after this pass (\(PassPipeline.standard.names.joined(separator: ", "))).") var after: String?
   @Flag(help: "Print the IR as lowered, before any pass.") var noPasses = false
   @Flag(help: "Print the IR as one JSON object.") var json = false
+  @Flag(help: "Print the training graph: forward (training mode), loss, backward and the optimizer's update.") var train = false
+  @OptionGroup var lossOption: LossOption
+  @Option(help: "With --train: the update's optimizer (sgd or adam); 'none' prints forward and backward only.") var optimizer = "sgd"
+  @Option(help: "With --train: the learning rate.") var lr: Double?
+  @Option(help: "With --train: SGD momentum.") var momentum = 0.0
 
   func validate() throws {
     if let after, !PassPipeline.standard.names.contains(after) {
@@ -21,6 +27,10 @@ struct IR: ParsableCommand {
     }
     guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
     if noPasses && after != nil { throw ValidationError("--no-passes and --after contradict each other: give one") }
+    if train && (noPasses || after != nil) { throw ValidationError("--train prints the whole training graph: drop --no-passes/--after") }
+    guard optimizer == "none" || Optimizer.Kind(rawValue: optimizer) != nil else {
+      throw ValidationError("--optimizer must be sgd, adam or none")
+    }
   }
 
   func run() throws {
@@ -28,7 +38,10 @@ struct IR: ParsableCommand {
       var options = CompileOptions(batch: batch)
       options.stopAfter = after
       options.runPasses = !noPasses
-      let g = try Compiler.graph(path: network, options: options)
+      let g = train
+        ? try TrainingGraph.build(SourceFile.load(path: network), batch: batch, loss: lossOption.loss,
+                                  optimizer: Optimizer.Kind(rawValue: optimizer).map { Optimizer(kind: $0, lr: lr, momentum: momentum) })
+        : try Compiler.graph(path: network, options: options)
       guard json else { print(Printer.print(g), terminator: ""); return }
       let nodes: [[String: Any]] = g.ids.map { id in
         let n = g[id]

@@ -44,6 +44,21 @@ struct PlanCommand: ParsableCommand {
       let times = try machine.map { TimeModel(machine: try Machine.load($0), kernels: Codegen.reporter()) } ?? realTarget(devices).times
       let plan = try Planner.plan(graph, PlanRequest(strategy: strategy, times: times, seed: seed))
       if let jsonPath, jsonPath != "-", plan.ops.first?.parts != nil { try writeText(plan.json(), to: jsonPath) }
+      if plan.isLayerwise(for: graph) {
+        // Split ops: the report is drawn on the expanded graph (parts, slices, gathers).
+        let names = times.machine.devices.map(\.name)
+        let split = try SplitGraph.build(graph, configurations: try plan.configurations(for: graph, devices: names))
+        let report = PlanReport(split: split, plan: plan, times: times)
+        if let jsonPath {
+          if jsonPath == "-" { print(plan.json(), terminator: ""); return }
+          try writeText(plan.json(), to: jsonPath)
+        }
+        if let dot { try writeText(report.dot(), to: dot) }
+        print("plan for \(graph.name) (batch \(batch)): strategy \(plan.strategy), predicted \(String(format: "%.3f", plan.predictedSeconds * 1000)) ms per batch")
+        print(PlanReport.splits(graph, plan), terminator: "")
+        print(report.table(), terminator: "")
+        return
+      }
       if let split = try plan.batchSplit(for: graph) {
         // A data-parallel plan: every device runs the whole network on its samples.
         if jsonPath == "-" { print(plan.json(), terminator: ""); return }

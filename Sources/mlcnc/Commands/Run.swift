@@ -110,25 +110,45 @@ struct Run: ParsableCommand {
       }
       let outputPaths = try namedPaths(outputs, names: outputNames, what: "output")
 
-      // Runs every batch once: the gathered outputs and each batch's seconds.
-      func pass() throws -> (outputs: [String: HostTensor], seconds: [Double]) {
+      // Runs every batch once, streaming: while a batch computes, the next batch's inputs
+      // are uploaded (when it runs on the same runner). Returns the gathered outputs, each
+      // batch's seconds (start to outputs read) and, with --trace, every batch's timings.
+      func pass() throws -> (outputs: [String: HostTensor], seconds: [Double], timings: [StepTiming]) {
         var parts: [String: [HostTensor]] = [:]
         var seconds: [Double] = []
-        for chunk in chunks {
-          let s = try stage(chunk.count)
-          var slice: [String: HostTensor] = [:]
-          for (name, t) in tensors { slice[name] = chunks.count == 1 ? t : t.samples(chunk) }
-          let start = Date()
-          let out = try s.runner.run(slice)
-          seconds.append(Date().timeIntervalSince(start))
+        var timings: [StepTiming] = []
+        var inFlight: (runner: any GraphRunner, began: Date)?
+        func land() throws {
+          guard let f = inFlight else { return }
+          inFlight = nil
+          let out = try f.runner.finish()
+          seconds.append(Date().timeIntervalSince(f.began))
+          if trace != nil {
+            timings += f.runner.timings().map { t in var t = t; t.batch = seconds.count - 1; return t }
+          }
           for (name, t) in out { parts[name, default: []].append(t) }
         }
-        return (parts.mapValues { $0.count == 1 ? $0[0] : HostTensor(concatenatingSamples: $0) }, seconds)
+        do {
+          for chunk in chunks {
+            let s = try stage(chunk.count)
+            let slice = chunks.count == 1 ? tensors : tensors.mapValues { $0.samples(chunk) }
+            if let f = inFlight, f.runner === s.runner { try s.runner.prefetch(slice) }
+            try land()
+            try s.runner.start(slice)
+            inFlight = (s.runner, Date())
+          }
+          try land()
+        } catch {
+          // Every queue finishes before the error is reported.
+          if let f = inFlight { _ = try? f.runner.finish() }
+          throw error
+        }
+        return (parts.mapValues { $0.count == 1 ? $0[0] : HostTensor(concatenatingSamples: $0) }, seconds, timings)
       }
       // The first pass: with --fallback, a device that fails is left out and the network
       // planned again over the others.
       var start = Date()
-      var first: (outputs: [String: HostTensor], seconds: [Double])
+      var first: (outputs: [String: HostTensor], seconds: [Double], timings: [StepTiming])
       while true {
         do {
           start = Date()
@@ -144,6 +164,7 @@ struct Run: ParsableCommand {
       let main = try stage(batch)
       let graph = main.graph, thePlan = main.plan
       var results = first.outputs
+      var lastTimings = first.timings
       let firstSeconds = Date().timeIntervalSince(start)
       var runTimes: [Double] = []
       var batchTimes = zip(chunks, first.seconds).filter { $0.0.count == batch }.map(\.1)
@@ -152,6 +173,7 @@ struct Run: ParsableCommand {
         let r = try pass()
         runTimes.append(Date().timeIntervalSince(start))
         results = r.outputs
+        lastTimings = r.timings
         let full = zip(chunks, r.seconds).filter { $0.0.count == batch }.map(\.1)
         batchTimes = k == 0 ? full : batchTimes + full
       }
@@ -162,14 +184,15 @@ struct Run: ParsableCommand {
       let used = executor.devices
 
       // Op times are kept per op signature, which includes the batch: a batch split's
-      // slices run other shapes than `graph`, so only whole-op runs are recorded.
+      // slices run other shapes than `graph`, so only runs of one program are recorded
+      // (a plan with split ops under its expanded graph: each part with its own shape).
       if main.programs.parts.count == 1 && main.programs.parts[0].range == nil {
         var measured = target.times.measured
-        TimingStore.record(executor.timings(), graph: graph, devices: used, into: &measured)
+        TimingStore.record(executor.timings(), graph: main.programs.parts[0].graph, devices: used, into: &measured)
         TimingStore.save(measured, to: Caches.timesFile)
       }
       for (name, path) in outputPaths { try NPY.write(results[name]!, to: path) }
-      if let trace { try Trace.write(executor.timings(), to: trace) }
+      if let trace { try Trace.write(lastTimings, to: trace) }
 
       if json {
         var outs: [String: Any] = [:]

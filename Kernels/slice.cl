@@ -1,0 +1,12 @@
+// Copies the range offset ..< offset + part of the middle axis of `src`, viewed as
+// [outer, total, inner], into `dst` viewed as [outer, part, inner].
+// global: (outer * part * inner)
+__kernel void slice_copy(__global const float* restrict src, __global float* restrict dst,
+                         const int part, const int total, const int offset, const int inner,
+                         const int count) {
+  const int i = get_global_id(0);
+  if (i >= count) return;
+  const int block = part * inner;
+  const int o = i / block, r = i % block;
+  dst[i] = src[(size_t)o * total * inner + offset * inner + r];
+}

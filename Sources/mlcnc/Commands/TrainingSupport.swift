@@ -1,0 +1,56 @@
+// What `grad`, `train` and `eval` share: the loss option, the one device they run on,
+// and checks of data against the network (input shape, labels in range), each naming
+// the file at fault.
+
+import ArgumentParser
+import Foundation
+import MLCNBase
+import MLCNDriver
+import MLCNFormats
+import MLCNGraph
+import MLCNRuntime
+
+extension LossKind: ExpressibleByArgument {}
+extension Optimizer.Kind: ExpressibleByArgument {}
+
+struct LossOption: ParsableArguments {
+  @Option(help: "Loss: margin or xent. Default: margin when the first output is made by length, else xent.")
+  var loss: LossKind?
+}
+
+enum TrainingSupport {
+  /// The one device training runs on: the first of `--devices` (the default device without it).
+  static func device(_ spec: String?, strategy: String?) throws -> (CLDevice, DeviceDescriptor) {
+    let target = try realTarget(spec)
+    if target.devices.count > 1 || (strategy != nil && strategy != "single" && strategy != "auto") {
+      throw ValidationError("training runs on one device for now (got \(target.devices.count) device(s), strategy \(strategy ?? "auto")); give --devices ID")
+    }
+    return (target.devices[0], target.times.machine.devices[0])
+  }
+
+  /// The network's single input: its name and per-sample shape.
+  static func input(_ g: Graph) throws -> (name: String, shape: [Int]) {
+    let inputs = g.inputs.filter { g[$0].attributes["dropout"] == nil }
+    guard inputs.count == 1 else {
+      throw ValidationError("training needs a network with one input; '\(g.name)' has \(inputs.count)")
+    }
+    return (g[inputs[0]].name, Array(g[inputs[0]].type.shape.dropFirst()))
+  }
+
+  /// Checks inputs [N, ...] against the network's input and labels against the classes.
+  static func check(x: HostTensor, labels: [Int], graph g: Graph, loss: LossKind?, xFile: String, labelsFile: String) throws {
+    let (name, shape) = try input(g)
+    guard x.shape.count >= 1, Array(x.shape.dropFirst()) == shape else {
+      throw RuntimeError("\(xFile): shape \(x.shape) does not match input '\(name)' [N, \(shape.map(String.init).joined(separator: ", "))]")
+    }
+    guard x.shape[0] == labels.count else {
+      throw RuntimeError("\(labelsFile): \(labels.count) labels for \(x.shape[0]) samples in \(xFile)")
+    }
+    guard x.shape[0] >= 1 else { throw RuntimeError("\(xFile): no samples") }
+    let target = (loss ?? LossKind.defaultFor(g)).target(in: g)
+    let classes = g.type(of: target).shape.last ?? 0
+    if let bad = labels.first(where: { $0 < 0 || $0 >= classes }) {
+      throw RuntimeError("\(labelsFile): label \(bad) is out of range: the network's output '\(g.outputs[0].name)' has \(classes) classes (labels 0..<\(classes))")
+    }
+  }
+}
