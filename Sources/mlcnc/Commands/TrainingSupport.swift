@@ -8,6 +8,7 @@ import MLCNBase
 import MLCNDriver
 import MLCNFormats
 import MLCNGraph
+import MLCNPlanner
 import MLCNRuntime
 
 extension LossKind: ExpressibleByArgument {}
@@ -19,13 +20,19 @@ struct LossOption: ParsableArguments {
 }
 
 enum TrainingSupport {
-  /// The one device training runs on: the first of `--devices` (the default device without it).
-  static func device(_ spec: String?, strategy: String?) throws -> (CLDevice, DeviceDescriptor) {
-    let target = try realTarget(spec)
-    if target.devices.count > 1 || (strategy != nil && strategy != "single" && strategy != "auto") {
-      throw ValidationError("training runs on one device for now (got \(target.devices.count) device(s), strategy \(strategy ?? "auto")); give --devices ID")
+  /// The devices of `--devices` and how a training step uses them: lanes strategies run
+  /// each lane's forward and backward on its device; data-parallel (also the default for
+  /// several devices) splits the batch. `eval` uses the first device.
+  static func target(_ options: DeviceOptions) throws -> (devices: [CLDevice], times: TimeModel, strategy: TrainingStrategy) {
+    let target = try realTarget(options.devices)
+    let strategy: TrainingStrategy
+    switch options.strategy {
+    case nil, .auto?: strategy = target.devices.count > 1 ? .dataParallel : .single
+    case .single?: strategy = .single
+    case .dataParallel?: strategy = .dataParallel
+    case .lanes?, .lanesRandom?, .lanesExact?: strategy = .lanes
     }
-    return (target.devices[0], target.times.machine.devices[0])
+    return (target.devices, target.times, strategy)
   }
 
   /// The network's single input: its name and per-sample shape.
