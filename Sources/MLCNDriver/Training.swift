@@ -60,6 +60,19 @@ public enum TrainingGraph {
   }
 }
 
+extension TrainingGraph {
+  /// Each node of the training graph `g` on the device of the forward op it comes from
+  /// (`placement` places `forward`'s nodes): a backward, loss or update node carries the
+  /// source location and lane of the forward op it differentiates; anything else goes
+  /// with the first output.
+  public static func placement(_ g: Graph, forward: Graph, placement: [Int]) -> [Int] {
+    var at: [String: Int] = [:]
+    for (i, n) in forward.nodes.enumerated() where !n.op.isHostProvided { at["\(n.location) \(n.lane ?? "")"] = placement[i] }
+    let main = placement[forward.outputs[0].value.index]
+    return g.nodes.map { at["\($0.location) \($0.lane ?? "")"] ?? main }
+  }
+}
+
 /// How a training step uses several devices.
 public enum TrainingStrategy: String, CaseIterable, Sendable {
   /// The whole step on one device.
@@ -153,20 +166,12 @@ public final class TrainingSession {
     return s
   }
 
-  /// Each node of the training graph on the device of the forward op it comes from: the
-  /// forward graph is planned by the lane balancer, and a backward, loss or update node
-  /// carries the source location and lane of the forward op it differentiates.
+  /// The lane balancer's plan of the forward graph, carried over to the training graph.
   private func lanePlacement(_ g: Graph) throws -> [Int] {
     let forward = try Compiler.graph(source, options: CompileOptions(batch: g.batch))
     let plan = try Planner.plan(forward, PlanRequest(strategy: .lanes, times: times, seed: seed))
-    let placed = try plan.placement(for: forward)
     let index = plan.devices.map { name in devices.firstIndex { $0.name == name }! }
-    var at: [String: Int] = [:]
-    for (i, n) in forward.nodes.enumerated() where !n.op.isHostProvided {
-      at["\(n.location) \(n.lane ?? "")"] = index[placed[i]]
-    }
-    let main = index[placed[forward.outputs[0].value.index]]
-    return g.nodes.map { at["\($0.location) \($0.lane ?? "")"] ?? main }
+    return TrainingGraph.placement(g, forward: forward, placement: try plan.placement(for: forward).map { index[$0] })
   }
 
   /// How many steps (kernels, library calls, copies) each device runs per training step of `batch` (device name, steps).
