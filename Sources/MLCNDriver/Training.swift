@@ -174,6 +174,16 @@ public final class TrainingSession {
     return TrainingGraph.placement(g, forward: forward, placement: try plan.placement(for: forward).map { index[$0] })
   }
 
+  /// Device times of every step of the last training step (for `--trace`).
+  public func timings() -> [StepTiming] {
+    stages.values.flatMap { stage -> [StepTiming] in
+      switch stage {
+      case .whole(_, let e): e.timings()
+      case .split(let parts): parts.flatMap { $0.executor.timings() }
+      }
+    } + (updater?.executor.timings() ?? [])
+  }
+
   /// How many steps (kernels, library calls, copies) each device runs per training step of `batch` (device name, steps).
   public func deviceUse(batch: Int) throws -> [(device: String, steps: Int)] {
     var count: [String: Int] = [:]
