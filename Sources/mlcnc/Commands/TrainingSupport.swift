@@ -25,12 +25,20 @@ enum TrainingSupport {
   /// several devices) splits the batch. `eval` uses the first device.
   static func target(_ options: DeviceOptions) throws -> (devices: [CLDevice], times: TimeModel, strategy: TrainingStrategy) {
     let target = try realTarget(options.devices)
+    // An if-chain rather than a switch: strategies added later (layerwise) get a clear
+    // message until training supports them.
     let strategy: TrainingStrategy
-    switch options.strategy {
-    case nil, .auto?: strategy = target.devices.count > 1 ? .dataParallel : .single
-    case .single?: strategy = .single
-    case .dataParallel?: strategy = .dataParallel
-    case .lanes?, .lanesRandom?, .lanesExact?: strategy = .lanes
+    let s = options.strategy ?? .auto
+    if s == .auto {
+      strategy = target.devices.count > 1 ? .dataParallel : .single
+    } else if s == .single {
+      strategy = .single
+    } else if s == .dataParallel {
+      strategy = .dataParallel
+    } else if [.lanes, .lanesRandom, .lanesExact].contains(s) {
+      strategy = .lanes
+    } else {
+      throw ValidationError("training supports --strategy single, lanes and data-parallel, not \(s.rawValue)")
     }
     return (target.devices, target.times, strategy)
   }
