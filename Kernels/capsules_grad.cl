@@ -162,25 +162,36 @@ __kernel void caps_back_c(__global const float* restrict u, __global const float
   }
 }
 
-// dx[n,i,k] = sum_{j,d} W[i,j,d,k] gu[n,i,j,d]. global: (DIN, I, NB)
+// dx[n,i,:] = sum_{j,d} W[i,j,d,:] gu[n,i,j,d]; a work-item does one input capsule.
+// global: (I, NB)
 __kernel void caps_grad_input(__global const float* restrict w, __global const float* restrict gu,
                               __global float* restrict dx) {
-  const int k = get_global_id(0), i = get_global_id(1), n = get_global_id(2);
-  if (k >= DIN) return;
-  float acc = 0.0f;
-  for (int jd = 0; jd < J * D; jd++)
-    acc += w[((size_t)i * J * D + jd) * DIN + k] * gu[((size_t)n * I + i) * J * D + jd];
-  dx[((size_t)n * I + i) * DIN + k] = acc;
+  const int i = get_global_id(0), n = get_global_id(1);
+  if (i >= I) return;
+  float acc[DIN];
+  for (int k = 0; k < DIN; k++) acc[k] = 0.0f;
+  const __global float* g = gu + ((size_t)n * I + i) * J * D;
+  const __global float* wi = w + (size_t)i * J * D * DIN;
+  for (int jd = 0; jd < J * D; jd++) {
+    const float gv = g[jd];
+    for (int k = 0; k < DIN; k++) acc[k] += wi[jd * DIN + k] * gv;
+  }
+  for (int k = 0; k < DIN; k++) dx[((size_t)n * I + i) * DIN + k] = acc[k];
 }
 
-// dW[i,j,d,k] = sum_n gu[n,i,j,d] x[n,i,k]. global: (DIN, J*D, I)
+// dW[i,j,d,:] = sum_n gu[n,i,j,d] x[n,i,:]; a work-item does one (i, j, d) row.
+// global: (J*D, I)
 __kernel void caps_grad_weight(__global const float* restrict x, __global const float* restrict gu,
                                __global float* restrict dw) {
-  const int k = get_global_id(0), jd = get_global_id(1), i = get_global_id(2);
-  if (k >= DIN) return;
-  float acc = 0.0f;
-  for (int n = 0; n < NB; n++)
-    acc += gu[((size_t)n * I + i) * J * D + jd] * x[((size_t)n * I + i) * DIN + k];
-  dw[((size_t)i * J * D + jd) * DIN + k] = acc;
+  const int jd = get_global_id(0), i = get_global_id(1);
+  if (jd >= J * D) return;
+  float acc[DIN];
+  for (int k = 0; k < DIN; k++) acc[k] = 0.0f;
+  for (int n = 0; n < NB; n++) {
+    const float gv = gu[((size_t)n * I + i) * J * D + jd];
+    const __global float* xr = x + ((size_t)n * I + i) * DIN;
+    for (int k = 0; k < DIN; k++) acc[k] += gv * xr[k];
+  }
+  for (int k = 0; k < DIN; k++) dw[((size_t)i * J * D + jd) * DIN + k] = acc[k];
 }
 #endif

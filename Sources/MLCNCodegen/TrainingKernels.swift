@@ -44,12 +44,12 @@ enum TrainingKernels {
       case .plain, .capsuleBlocked: 1
       }
       k.launches = [Launch(conv(n, x: x, dy: dy, block: block), "conv2d_grad_input", args: [input(0), input(1), out(id)],
-                           global: [x[2] * x[3], x[1], x[0]])]
+                           global: [x[2] * x[3], (x[1] + channelBlock - 1) / channelBlock, x[0]])]
     case .conv2dGradParams:
       let dy = g.type(of: n.inputs[0]).shape, x = g.type(of: n.inputs[1]).shape, kk = n.attributes.ints("kernel")
       let program = conv(n, x: x, dy: dy, block: 1)
       k.launches = [Launch(program, "conv2d_grad_weight", args: [input(0), input(1), out(id), .int(Int32(x[0]))],
-                           global: [kk[0] * kk[1], x[1], dy[1]])]
+                           global: [kk[0] * kk[1], x[1], (dy[1] + filterBlock - 1) / filterBlock])]
       if n.attributes.bool("bias") {
         k.launches.append(Launch(program, "conv2d_grad_bias", args: [input(0), result(1), .int(Int32(x[0]))], global: [dy[1]]))
       }
@@ -141,12 +141,17 @@ enum TrainingKernels {
     return k
   }
 
+  /// Input channels per work-item of conv2d_grad_input and filters per work-item of
+  /// conv2d_grad_weight: each load is reused that many times from registers.
+  static let channelBlock = 4, filterBlock = 8
+
   /// The conv2d_grad program for input `x` [N, C, H, W] and output gradient `dy` [N, F, OH, OW].
   static func conv(_ n: Node, x: [Int], dy: [Int], block: Int) -> ProgramSource {
     let kk = n.attributes.ints("kernel"), s = n.attributes.ints("stride"), p = n.attributes.ints("padding")
     return ProgramSource(file: "conv2d_grad.cl", options: Codegen.defines([
       "C": x[1], "H": x[2], "W": x[3], "F": dy[1], "OH": dy[2], "OW": dy[3],
       "KH": kk[0], "KW": kk[1], "SH": s[0], "SW": s[1], "PH": p[0], "PW": p[1], "FT": block,
+      "CB": min(channelBlock, x[1]), "FB": min(filterBlock, dy[1]),
     ]))
   }
 
@@ -184,10 +189,10 @@ enum TrainingKernels {
                                       .int(Int32(r)), last], global: [inCaps, batch]))
     }
     k.launches.append(Launch(program, "caps_grad_input", args: [.buffer(w), .buffer(gu), .buffer(.value(id))],
-                             global: [dimIn, inCaps, batch]))
+                             global: [inCaps, batch]))
     k.launches.append(Launch(program, "caps_grad_weight",
                              args: [.buffer(xs), .buffer(gu), .buffer(.value(ValueID(id.index, result: 1)))],
-                             global: [dimIn, caps * dim, inCaps]))
+                             global: [caps * dim, inCaps]))
     return k
   }
 }

@@ -16,6 +16,7 @@ import MLCNCodegen
 import MLCNFormats
 import MLCNFrontend
 import MLCNGraph
+import MLCNPlanner
 import MLCNRuntime
 
 public struct TrainingError: Error, Sendable, CustomStringConvertible {
@@ -35,7 +36,7 @@ public enum TrainingGraph {
     do { g = try Autodiff(loss: loss, meanOver: meanOver).differentiate(g) } catch {
       throw TrainingError("network '\(g.name)': \(error.message)")
     }
-    if let optimizer { OptimizerUpdate(optimizer).run(&g) }
+    if let optimizer { OptimizerUpdate(optimizer).run(&g) } else { g.outputs += OptimizerUpdate.runningStatistics(g) }
     DeadCodeElimination().run(&g)
     try Verifier.verify(g)
     return g
@@ -44,85 +45,225 @@ public enum TrainingGraph {
   /// The dropout masks of one step: for each mask input (attribute `dropout=p`), in graph
   /// order, element by element from one SplitMix64 stream seeded with `seed + (step << 32)`:
   /// 0 where the draw is below p, else 1/(1-p). tools/torch_ref.py draws the same.
-  public static func masks(_ g: Graph, seed: UInt64, step: Int) -> [String: HostTensor] {
+  /// `batch`: the whole batch when `g` is a replica's graph for a slice of it (the masks
+  /// are drawn for the whole batch, so a split batch gets the same masks).
+  public static func masks(_ g: Graph, seed: UInt64, step: Int, batch: Int? = nil) -> [String: HostTensor] {
     var rng = SplitMix64(seed: seed &+ (UInt64(step) << 32))
     var out: [String: HostTensor] = [:]
     for id in g.inputs {
       guard case .float(let p) = g[id].attributes["dropout"] else { continue }
       let keep = Float(1 / (1 - p))
-      out[g[id].name] = HostTensor(shape: g[id].type.shape,
-                                   data: (0..<g[id].type.count).map { _ in rng.nextUnit() < Float(p) ? 0 : keep })
+      let shape = [batch ?? g.batch] + g[id].type.shape.dropFirst()
+      out[g[id].name] = HostTensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in rng.nextUnit() < Float(p) ? 0 : keep })
     }
     return out
   }
 }
 
-/// Runs training steps (or gradient computations) on one device.
+extension TrainingGraph {
+  /// Each node of the training graph `g` on the device of the forward op it comes from
+  /// (`placement` places `forward`'s nodes): a backward, loss or update node carries the
+  /// source location and lane of the forward op it differentiates; anything else goes
+  /// with the first output.
+  public static func placement(_ g: Graph, forward: Graph, placement: [Int]) -> [Int] {
+    var at: [String: Int] = [:]
+    for (i, n) in forward.nodes.enumerated() where !n.op.isHostProvided { at["\(n.location) \(n.lane ?? "")"] = placement[i] }
+    let main = placement[forward.outputs[0].value.index]
+    return g.nodes.map { at["\($0.location) \($0.lane ?? "")"] ?? main }
+  }
+}
+
+/// How a training step uses several devices.
+public enum TrainingStrategy: String, CaseIterable, Sendable {
+  /// The whole step on one device.
+  case single
+  /// Each lane's forward and backward on the device the lane planner gives the lane.
+  case lanes
+  /// The batch split over the devices, each computing its slice's gradients; the
+  /// gradients are summed and one update runs on the first device.
+  case dataParallel = "data-parallel"
+}
+
+/// Runs training steps (or gradient computations) on one or several devices.
 public final class TrainingSession {
   public let source: SourceFile
   public let loss: LossKind?
   public let optimizer: Optimizer?
   public let seed: UInt64
+  public let strategy: TrainingStrategy
   /// Every parameter's value by name: weights, optimizer state, running statistics.
   public private(set) var parameters: [String: HostTensor]
   /// Steps taken (each draws its own dropout masks; Adam counts them).
   public private(set) var steps = 0
-  let device: CLDevice
-  let descriptor: DeviceDescriptor
+  let devices: [CLDevice]
+  let times: TimeModel
   let cache: ProgramCache
-  private var stages: [Int: (graph: Graph, executor: Executor)] = [:]
+  private var stages: [Int: Stage] = [:]
+  private var updater: (graph: Graph, executor: Executor)?
+
+  private enum Stage {
+    case whole(Graph, Executor)
+    /// Per device: the samples, the gradient graph for them and its executor.
+    case split([(range: Range<Int>, graph: Graph, executor: Executor)])
+  }
 
   public init(source: SourceFile, weights: [String: HostTensor], loss: LossKind?, optimizer: Optimizer?, seed: UInt64,
-              device: CLDevice, descriptor: DeviceDescriptor, cache: ProgramCache) {
+              devices: [CLDevice], times: TimeModel, strategy: TrainingStrategy, cache: ProgramCache) {
     self.source = source
     self.parameters = weights
     self.loss = loss
     self.optimizer = optimizer
     self.seed = seed
-    self.device = device
-    self.descriptor = descriptor
+    self.devices = devices
+    self.times = times
+    self.strategy = devices.count > 1 ? strategy : .single
     self.cache = cache
   }
 
-  /// The training graph for a batch size (built once).
-  public func graph(batch: Int) throws -> Graph { try stage(batch).graph }
-
-  private func stage(_ batch: Int) throws -> (graph: Graph, executor: Executor) {
-    if let s = stages[batch] { return s }
-    let g = try TrainingGraph.build(source, batch: batch, loss: loss, optimizer: optimizer)
-    // State the optimizer adds starts at its initializer (zeros).
-    for (name, t) in Weights.initialize(g, seed: 0) where parameters[name] == nil { parameters[name] = t }
-    let program = KernelProgram.build(g, placement: Array(repeating: 0, count: g.nodes.count), devices: [descriptor])
-    let executor = try Executor(program: program, graph: g, devices: [device], parameters: Weights.bind(parameters, to: g),
-                                programs: cache)
-    stages[batch] = (g, executor)
-    return (g, executor)
+  /// The training graph for a batch size (a data-parallel replica's for its slice).
+  public func graph(batch: Int) throws -> Graph {
+    switch try stage(batch) {
+    case .whole(let g, _): g
+    case .split(let parts): parts[0].graph
+    }
   }
 
-  /// One step on a batch: the per-sample losses; the `grad:` outputs by weight name when
-  /// there is no optimizer, else the parameters move by one update.
+  private func executor(_ g: Graph, placement: [Int], devices: [CLDevice]) throws -> Executor {
+    // State the optimizer adds starts at its initializer (zeros).
+    for (name, t) in Weights.initialize(g, seed: 0) where parameters[name] == nil { parameters[name] = t }
+    let descriptors = devices.map { d in times.machine.devices.first { $0.name == d.name }! }
+    let program = KernelProgram.build(g, placement: placement, devices: descriptors)
+    return try Executor(program: program, graph: g, devices: devices, parameters: Weights.bind(parameters, to: g), programs: cache)
+  }
+
+  private func stage(_ batch: Int) throws -> Stage {
+    if let s = stages[batch] { return s }
+    let s: Stage
+    switch strategy {
+    case .single:
+      let g = try TrainingGraph.build(source, batch: batch, loss: loss, optimizer: optimizer)
+      s = .whole(g, try executor(g, placement: Array(repeating: 0, count: g.nodes.count), devices: [devices[0]]))
+    case .lanes:
+      let g = try TrainingGraph.build(source, batch: batch, loss: loss, optimizer: optimizer)
+      s = .whole(g, try executor(g, placement: try lanePlacement(g), devices: devices))
+    case .dataParallel:
+      let k = min(devices.count, batch)
+      let ranges = (0..<k).map { i in (i * batch / k) ..< ((i + 1) * batch / k) }
+      s = .split(try ranges.enumerated().map { i, range in
+        let g = try TrainingGraph.build(source, batch: range.count, loss: loss, optimizer: nil, meanOver: batch)
+        return (range, g, try executor(g, placement: Array(repeating: 0, count: g.nodes.count), devices: [devices[i]]))
+      })
+      if updater == nil, let optimizer {
+        let forward = try Compiler.graph(source, options: CompileOptions(batch: 1))
+        let trainable = forward.parameters.filter { forward[$0].attributes["trainable"] != .bool(false) }
+        let g = OptimizerUpdate.standalone(trainable.map { (forward[$0].name, forward[$0].type.shape) }, optimizer: optimizer,
+                                           name: forward.name + ".update")
+        try Verifier.verify(g)
+        updater = (g, try executor(g, placement: Array(repeating: 0, count: g.nodes.count), devices: [devices[0]]))
+      }
+    }
+    stages[batch] = s
+    return s
+  }
+
+  /// The lane balancer's plan of the forward graph, carried over to the training graph.
+  private func lanePlacement(_ g: Graph) throws -> [Int] {
+    let forward = try Compiler.graph(source, options: CompileOptions(batch: g.batch))
+    let plan = try Planner.plan(forward, PlanRequest(strategy: .lanes, times: times, seed: seed))
+    let index = plan.devices.map { name in devices.firstIndex { $0.name == name }! }
+    return TrainingGraph.placement(g, forward: forward, placement: try plan.placement(for: forward).map { index[$0] })
+  }
+
+  /// Device times of every step of the last training step (for `--trace`).
+  public func timings() -> [StepTiming] {
+    stages.values.flatMap { stage -> [StepTiming] in
+      switch stage {
+      case .whole(_, let e): e.timings()
+      case .split(let parts): parts.flatMap { $0.executor.timings() }
+      }
+    } + (updater?.executor.timings() ?? [])
+  }
+
+  /// How many steps (kernels, library calls, copies) each device runs per training step of `batch` (device name, steps).
+  public func deviceUse(batch: Int) throws -> [(device: String, steps: Int)] {
+    var count: [String: Int] = [:]
+    switch try stage(batch) {
+    case .whole(_, let e):
+      for s in e.program.steps where s.label != "copy" { count[e.devices[s.device].name, default: 0] += 1 }
+    case .split(let parts):
+      for p in parts { count[p.executor.devices[0].name, default: 0] += p.executor.program.steps.count }
+      if let (_, e) = updater { count[e.devices[0].name, default: 0] += e.program.steps.count }
+    }
+    return devices.map { ($0.name, count[$0.name] ?? 0) }
+  }
+
+  /// One step on a batch: the per-sample losses; the gradients by weight name when there
+  /// is no optimizer, else the parameters move by one update.
   @discardableResult
   public func step(x: HostTensor, inputName: String, labels: [Int]) throws -> (losses: [Float], gradients: [String: HostTensor]) {
     let batch = x.shape[0]
-    let (g, executor) = try stage(batch)
-    // 2. Parameters, inputs, masks.
     if let optimizer, optimizer.kind == .adam {
       parameters[OptimizerUpdate.stepParameter] = HostTensor(shape: [2], data: optimizer.adamFactors(step: steps + 1))
     }
-    try executor.write(parameters: Weights.bind(parameters, to: g))
-    var inputs = TrainingGraph.masks(g, seed: seed, step: steps)
-    inputs[inputName] = x
-    let labelsName = g.inputs.map { g[$0].name }.first { $0 == "labels" || $0.hasPrefix("labels.") } ?? "labels"
-    inputs[labelsName] = HostTensor(shape: [batch], data: labels.map(Float.init))
-    // 3. Run and take the results.
-    let out = try executor.run(inputs)
-    steps += 1
+    let labelTensor = HostTensor(shape: [batch], data: labels.map(Float.init))
+    var losses: [Float] = []
     var gradients: [String: HostTensor] = [:]
+    switch try stage(batch) {
+    case .whole(let g, let executor):
+      try executor.write(parameters: Weights.bind(parameters, to: g))
+      var inputs = TrainingGraph.masks(g, seed: seed, step: steps)
+      inputs[inputName] = x
+      inputs[labelsName(g)] = labelTensor
+      let out = try executor.run(inputs)
+      losses = out["loss"]!.data
+      take(out, into: &gradients)
+    case .split(let parts):
+      // Every replica computes its slice's gradients at the same time (each device's own
+      // thread), then the gradients are summed in replica order.
+      let masks = TrainingGraph.masks(parts[0].graph, seed: seed, step: steps, batch: batch)
+      for p in parts {
+        try p.executor.write(parameters: Weights.bind(parameters, to: p.graph))
+        var inputs = masks.mapValues { $0.samples(p.range) }
+        inputs[inputName] = x.samples(p.range)
+        inputs[labelsName(p.graph)] = labelTensor.samples(p.range)
+        try p.executor.start(inputs)
+      }
+      var outs: [[String: HostTensor]] = []
+      var failure: Error?
+      for p in parts {
+        do { outs.append(try p.executor.finish()) } catch { failure = failure ?? error }
+      }
+      if let failure { throw failure }
+      losses = outs.flatMap { $0["loss"]!.data }
+      for (name, t) in outs[0] where name.hasPrefix("grad:") {
+        var sum = t.data
+        for o in outs.dropFirst() { for (i, v) in o[name]!.data.enumerated() { sum[i] += v } }
+        gradients[String(name.dropFirst(5))] = HostTensor(shape: t.shape, data: sum)
+      }
+      // Running statistics: the first replica's (each replica normalises its own slice).
+      for (name, t) in outs[0] where name.hasPrefix("update:") { parameters[String(name.dropFirst(7))] = t }
+      if let (g, executor) = updater {
+        try executor.write(parameters: Weights.bind(parameters, to: g))
+        var inputs: [String: HostTensor] = [:]
+        for (name, t) in gradients { inputs[name + ".grad"] = t }
+        take(try executor.run(inputs), into: &gradients)
+        gradients = [:]
+      }
+    }
+    steps += 1
+    return (losses, gradients)
+  }
+
+  private func labelsName(_ g: Graph) -> String {
+    g.inputs.map { g[$0].name }.last { $0 == "labels" || $0.hasPrefix("labels.") } ?? "labels"
+  }
+
+  /// `update:` outputs become the parameters' values; `grad:` outputs are returned.
+  private func take(_ out: [String: HostTensor], into gradients: inout [String: HostTensor]) {
     for (name, t) in out {
       if name.hasPrefix("update:") { parameters[String(name.dropFirst(7))] = t }
       if name.hasPrefix("grad:") { gradients[String(name.dropFirst(5))] = t }
     }
-    return (out["loss"]!.data, gradients)
   }
 
   /// The network's weights (the parameters the forward graph reads), without optimizer state.

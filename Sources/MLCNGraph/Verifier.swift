@@ -35,7 +35,9 @@ public enum Verifier {
       }
       switch n.op {
       case .input:
-        guard n.type.shape.first == g.batch else { throw fail("input's first dimension is not the batch \(g.batch)") }
+        guard n.type.shape.first == g.batch || n.attributes["unbatched"] == .bool(true) else {
+          throw fail("input's first dimension is not the batch \(g.batch)")
+        }
       case .parameter:
         guard n.extraResults.isEmpty else { throw fail("a parameter has one result") }
       default:

@@ -88,7 +88,10 @@ public enum InputOp: OpDefinition {
   public static let summary = "a graph input"
   public static let arity = Arity.exactly(0)
   /// `dropout=p`: a mask the host draws each training step (0, or 1/(1-p) with probability 1-p).
-  public static let parameters = [ParamSpec("dropout", .float(min: 0, max: 1), required: false)]
+  /// `unbatched=true`: a host-written value without a batch axis (the summed gradients a
+  /// data-parallel update reads).
+  public static let parameters = [ParamSpec("dropout", .float(min: 0, max: 1), required: false),
+                                  ParamSpec("unbatched", .bool, required: false)]
   public static let example: OpExample? = nil
   public static func infer(_ inputs: [TensorType], _ a: inout Attributes) throws(OpError) -> TensorType {
     throw OpError("an input node's type comes from its input statement")

@@ -5,12 +5,15 @@
 // `optimizer.step`. Outputs `update:<parameter name>` give each parameter's new value
 // (weights, optimizer state, batchnorm's running statistics), which the host writes back
 // before the next step.
+
+import Foundation
+import MLCNBase
 //
 // Algorithm:
 //  1. For each `grad:<w>` output: new zero-initialised state parameters, then the update
 //     node reading the gradient, the weight and the state (in the weight's lane).
 //  2. For each batchnorm_train node: its new running statistics update its parameters.
-//  3. Outputs: the loss, then every update.
+//  3. Outputs: the loss (when there is one), then every update.
 
 public struct Optimizer: Sendable, Hashable {
   public enum Kind: String, CaseIterable, Sendable { case sgd, adam }
@@ -39,7 +42,7 @@ public struct OptimizerUpdate: Pass {
 
   public func run(_ g: inout Graph) {
     var out = g
-    var outputs = [g.outputs[0]]
+    var outputs = g.outputs.filter { !$0.name.hasPrefix("grad:") }
     func parameter(_ name: String, _ shape: [Int], lane: String?, at loc: Node) -> ValueID {
       out.nodes.append(Node(name: name, op: .parameter, inputs: [],
                             attributes: ParameterOp.attributes(WeightSpec("", shape, .zeros, trainable: false)),
@@ -80,14 +83,33 @@ public struct OptimizerUpdate: Pass {
       }
     }
     // 2. Running statistics.
-    for id in g.ids where g[id].op == .batchnormTrain {
-      let params = g.parameters(of: id)
-      outputs.append(Graph.Output(name: "update:" + g[params[2]].name, value: ValueID(id.index, result: 3)))
-      outputs.append(Graph.Output(name: "update:" + g[params[3]].name, value: ValueID(id.index, result: 4)))
-    }
-    out.outputs = outputs
+    out.outputs = outputs + Self.runningStatistics(g)
     g = out
   }
-}
 
-import Foundation
+  /// The outputs that give batchnorm's new running statistics (`update:<name>`).
+  public static func runningStatistics(_ g: Graph) -> [Graph.Output] {
+    g.ids.filter { g[$0].op == .batchnormTrain }.flatMap { id in
+      let params = g.parameters(of: id)
+      return [Graph.Output(name: "update:" + g[params[2]].name, value: ValueID(id.index, result: 3)),
+              Graph.Output(name: "update:" + g[params[3]].name, value: ValueID(id.index, result: 4))]
+    }
+  }
+
+  /// The update alone, for gradients computed elsewhere (summed over data-parallel
+  /// replicas): per weight an unbatched input `<name>.grad`, the weight, its state and
+  /// its update.
+  public static func standalone(_ weights: [(name: String, shape: [Int])], optimizer: Optimizer, name: String) -> Graph {
+    var g = Graph(name: name, batch: 1)
+    for (w, shape) in weights {
+      g.nodes.append(Node(name: w + ".grad", op: .input, inputs: [], attributes: ["unbatched": .bool(true)],
+                          type: TensorType(shape), lane: nil, location: .unknown))
+      let grad = ValueID(g.nodes.count - 1)
+      g.nodes.append(Node(name: w, op: .parameter, inputs: [], attributes: ParameterOp.attributes(WeightSpec("", shape, .zeros)),
+                          type: TensorType(shape), lane: nil, location: .unknown))
+      g.outputs.append(Graph.Output(name: "grad:" + w, value: grad))
+    }
+    OptimizerUpdate(optimizer).run(&g)
+    return g
+  }
+}

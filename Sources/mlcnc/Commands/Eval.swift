@@ -42,8 +42,9 @@ struct Eval: ParsableCommand {
       let (inputName, _) = try TrainingSupport.input(forward)
       let set = try Dataset.read(data)
       try TrainingSupport.check(x: set.x, labels: set.labels, graph: forward, loss: lossOption.loss, xFile: data, labelsFile: data)
-      let (device, descriptor) = try TrainingSupport.device(deviceOptions.devices, strategy: deviceOptions.strategy?.rawValue)
-      let evaluator = Evaluator(source: source, loss: lossOption.loss, device: device, descriptor: descriptor,
+      let target = try TrainingSupport.target(deviceOptions)
+      let descriptor = target.times.machine.devices[0]
+      let evaluator = Evaluator(source: source, loss: lossOption.loss, device: target.devices[0], descriptor: descriptor,
                                 cache: ProgramCache(directory: Caches.kernels))
       let r = try evaluator.evaluate(set, inputName: inputName, weights: w, batch: batch)
       if json { printJSON(["accuracy": r.accuracy, "loss": r.loss]) } else {

@@ -22,6 +22,7 @@ struct Grad: ParsableCommand {
   @Option(name: .shortAndLong, help: "Where to write the gradients (.safetensors).") var output: String
   @OptionGroup var deviceOptions: DeviceOptions
   @Flag(help: "Print {\"loss\": ...}.") var json = false
+  @Option(help: "Write a Chrome trace (chrome://tracing, Perfetto) of the step's kernels.") var trace: String?
 
   func run() throws {
     try reportingErrors {
@@ -34,11 +35,12 @@ struct Grad: ParsableCommand {
       guard y.shape.count == 1 else { throw RuntimeError("\(labels): labels must be [N], got shape \(y.shape)") }
       try TrainingSupport.check(x: x, labels: y.values, graph: forward, loss: lossOption.loss, xFile: path, labelsFile: labels)
       let (weights, _) = try weightsFor(forward, weightOptions)
-      let (device, d) = try TrainingSupport.device(deviceOptions.devices, strategy: deviceOptions.strategy?.rawValue)
+      let target = try TrainingSupport.target(deviceOptions)
       let session = TrainingSession(source: source, weights: weights, loss: lossOption.loss, optimizer: nil,
-                                    seed: weightOptions.seed, device: device, descriptor: d,
-                                    cache: ProgramCache(directory: Caches.kernels))
+                                    seed: weightOptions.seed, devices: target.devices, times: target.times,
+                                    strategy: target.strategy, cache: ProgramCache(directory: Caches.kernels))
       let result = try session.step(x: x, inputName: inputName, labels: y.values)
+      if let trace { try Trace.write(session.timings(), to: trace) }
       let loss = result.losses.reduce(0.0) { $0 + Double($1) } / Double(result.losses.count)
       try Safetensors.write(TensorFile(tensors: result.gradients, metadata: ["loss": "\(loss)", "network": forward.name]), to: output)
       if json { printJSON(["loss": loss]) } else { print("loss \(String(format: "%.6g", loss)); \(result.gradients.count) gradients written to \(output)") }

@@ -31,6 +31,11 @@ struct PlanCommand: ParsableCommand {
   @Option(help: "Seed for lanes-random.") var seed: UInt64 = 0
   @Option(help: "Write the plan as Graphviz DOT to this file.") var dot: String?
   @Option(name: .customLong("json"), help: "Write the plan as JSON to this file (- for stdout).") var jsonPath: String?
+  @Flag(help: "Plan a training step (forward, backward, update; see `mlcnc ir --train`) and report its peak memory per device.")
+  var train = false
+  @OptionGroup var lossOption: LossOption
+  @Option(help: "With --train: the optimizer (sgd or adam).") var optimizer: Optimizer.Kind = .sgd
+  @Option(help: "With --train: SGD momentum (adds a buffer per weight).") var momentum = 0.0
 
   func validate() throws {
     guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
@@ -43,6 +48,7 @@ struct PlanCommand: ParsableCommand {
       let graph = try Pipeline.ir(source, batch: batch)
       let times = try machine.map { TimeModel(machine: try Machine.load($0), kernels: Codegen.reporter()) } ?? realTarget(devices).times
       let plan = try Planner.plan(graph, PlanRequest(strategy: strategy, times: times, seed: seed))
+      if train { return try reportTraining(source, graph, plan, times) }
       if let jsonPath, jsonPath != "-", plan.ops.first?.parts != nil { try writeText(plan.json(), to: jsonPath) }
       if plan.isLayerwise(for: graph) {
         // Split ops: the report is drawn on the expanded graph (parts, slices, gathers).
@@ -83,6 +89,42 @@ struct PlanCommand: ParsableCommand {
       let whole = MemoryModel.bytesWithoutReuse(graph, placement: report.placement, devices: times.machine.devices, kernels: times.kernels)
       print("peak device memory: \(ByteCount.format(reused.max() ?? 0)) (\(ByteCount.format(whole.max() ?? 0)) without buffer reuse)")
     }
+  }
+}
+
+extension PlanCommand {
+  /// The training step's memory: with a batch split, every device holds a replica's
+  /// training graph for its slice (the first also the update); otherwise the training
+  /// graph placed as the plan places its forward ops.
+  func reportTraining(_ source: SourceFile, _ forward: Graph, _ plan: Plan, _ times: TimeModel) throws {
+    let opt = Optimizer(kind: optimizer, momentum: momentum)
+    let devices = times.machine.devices
+    var peak = Array(repeating: 0, count: devices.count), whole = peak
+    func add(_ g: Graph, _ placement: [Int], on subset: [Int]) {
+      let descriptors = subset.map { devices[$0] }
+      let reused = MemoryModel.bytesPerDevice(g, placement: placement, devices: descriptors, kernels: times.kernels)
+      let all = MemoryModel.bytesWithoutReuse(g, placement: placement, devices: descriptors, kernels: times.kernels)
+      for (i, d) in subset.enumerated() { peak[d] += reused[i]; whole[d] += all[i] }
+    }
+    let index = plan.devices.map { name in devices.firstIndex { $0.name == name }! }
+    if let split = try plan.batchSplit(for: forward) {
+      for part in split {
+        let g = try TrainingGraph.build(source, batch: part.range.count, loss: lossOption.loss, optimizer: nil, meanOver: forward.batch)
+        add(g, Array(repeating: 0, count: g.nodes.count), on: [devices.firstIndex { $0.name == part.device }!])
+      }
+      let trainable = forward.parameters.filter { forward[$0].attributes["trainable"] != .bool(false) }
+      let update = OptimizerUpdate.standalone(trainable.map { (forward[$0].name, forward[$0].type.shape) }, optimizer: opt, name: "update")
+      add(update, Array(repeating: 0, count: update.nodes.count), on: [index[0]])
+    } else {
+      let g = try TrainingGraph.build(source, batch: forward.batch, loss: lossOption.loss, optimizer: opt)
+      let placement = TrainingGraph.placement(g, forward: forward, placement: try plan.placement(for: forward))
+      add(g, placement.map { index[$0] }, on: Array(devices.indices))
+    }
+    print("training step of \(forward.name) (batch \(forward.batch), \(optimizer.rawValue)): strategy \(plan.strategy)")
+    for (d, device) in devices.enumerated() {
+      print("  \(device.name): peak memory \(ByteCount.format(peak[d])) (\(ByteCount.format(whole[d])) without buffer reuse)")
+    }
+    print("peak device memory: \(ByteCount.format(peak.max() ?? 0))")
   }
 }
 

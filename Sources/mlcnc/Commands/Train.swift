@@ -52,12 +52,18 @@ struct Train: ParsableCommand {
         return v
       }
       let (weights, _) = try weightsFor(forward, weightOptions)
-      let (device, descriptor) = try TrainingSupport.device(deviceOptions.devices, strategy: deviceOptions.strategy?.rawValue)
+      let target = try TrainingSupport.target(deviceOptions)
+      let descriptor = target.times.machine.devices[0]
       let cache = ProgramCache(directory: Caches.kernels)
       let opt = Optimizer(kind: optimizer, lr: lr, momentum: momentum)
       let session = TrainingSession(source: source, weights: weights, loss: lossOption.loss, optimizer: opt,
-                                    seed: weightOptions.seed, device: device, descriptor: descriptor, cache: cache)
-      let evaluator = Evaluator(source: source, loss: lossOption.loss, device: device, descriptor: descriptor, cache: cache)
+                                    seed: weightOptions.seed, devices: target.devices, times: target.times,
+                                    strategy: target.strategy, cache: cache)
+      let evaluator = Evaluator(source: source, loss: lossOption.loss, device: target.devices[0], descriptor: descriptor, cache: cache)
+      if target.devices.count > 1 {
+        let use = try session.deviceUse(batch: min(batch, train.count))
+        note("training with \(target.strategy.rawValue) on \(use.count) devices: " + use.map { "\($0.steps) steps on \($0.device)" }.joined(separator: ", "))
+      }
       let progress = isatty(STDERR_FILENO) != 0 && !json
       var order = Array(0..<train.count)
       var rng = SplitMix64(seed: weightOptions.seed ^ 0x5348_5546_464C_4521)  // the shuffle's own stream

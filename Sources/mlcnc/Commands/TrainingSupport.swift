@@ -8,6 +8,7 @@ import MLCNBase
 import MLCNDriver
 import MLCNFormats
 import MLCNGraph
+import MLCNPlanner
 import MLCNRuntime
 
 extension LossKind: ExpressibleByArgument {}
@@ -19,13 +20,27 @@ struct LossOption: ParsableArguments {
 }
 
 enum TrainingSupport {
-  /// The one device training runs on: the first of `--devices` (the default device without it).
-  static func device(_ spec: String?, strategy: String?) throws -> (CLDevice, DeviceDescriptor) {
-    let target = try realTarget(spec)
-    if target.devices.count > 1 || (strategy != nil && strategy != "single" && strategy != "auto") {
-      throw ValidationError("training runs on one device for now (got \(target.devices.count) device(s), strategy \(strategy ?? "auto")); give --devices ID")
+  /// The devices of `--devices` and how a training step uses them: lanes strategies run
+  /// each lane's forward and backward on its device; data-parallel (also the default for
+  /// several devices) splits the batch. `eval` uses the first device.
+  static func target(_ options: DeviceOptions) throws -> (devices: [CLDevice], times: TimeModel, strategy: TrainingStrategy) {
+    let target = try realTarget(options.devices)
+    // An if-chain rather than a switch: strategies added later (layerwise) get a clear
+    // message until training supports them.
+    let strategy: TrainingStrategy
+    let s = options.strategy ?? .auto
+    if s == .auto {
+      strategy = target.devices.count > 1 ? .dataParallel : .single
+    } else if s == .single {
+      strategy = .single
+    } else if s == .dataParallel {
+      strategy = .dataParallel
+    } else if [.lanes, .lanesRandom, .lanesExact].contains(s) {
+      strategy = .lanes
+    } else {
+      throw ValidationError("training supports --strategy single, lanes and data-parallel, not \(s.rawValue)")
     }
-    return (target.devices[0], target.times.machine.devices[0])
+    return (target.devices, target.times, strategy)
   }
 
   /// The network's single input: its name and per-sample shape.
