@@ -92,7 +92,7 @@ def validate(a):
     print("\n### Predicted vs measured, batch 32\n")
     print("| network | devices | plan | predicted ms | measured ms | predicted / measured | speed-up vs 1 basic |")
     print("|---|---|---|---|---|---|---|")
-    names = sorted(f[:-5] for f in os.listdir(GRAPHS) if f.endswith(".mlcn"))
+    names = a.networks or sorted(f[:-5] for f in os.listdir(GRAPHS) if f.endswith(".mlcn"))
     for name in names:
         net, batch = os.path.join(GRAPHS, name + ".mlcn"), 32
         x = input_for(name, batch)
@@ -224,6 +224,7 @@ def main():
     ap.add_argument("sections", nargs="*", default=["validate", "cifar", "search", "table"])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the cifar comparison")
+    ap.add_argument("--networks", nargs="+", help="validate: these networks of graphs/ (default: all)")
     ap.add_argument("--predict-only", action="store_true", help="table: machine files only, nothing measured")
     a = ap.parse_args()
     print(f"load before: {os.getloadavg()[0]:.2f}", file=sys.stderr)

@@ -49,7 +49,7 @@ public struct SplitGraph: Sendable {
   public static func build(_ g: Graph, configurations: [Configuration]) throws(PlanError) -> SplitGraph {
     var b = Builder(g)
     for id in g.ids where !g[id].op.isHostProvided { try b.expand(id, configurations[id.index]) }
-    b.gatherOutputs()
+    try b.gatherOutputs()
     return SplitGraph(original: g, graph: b.out, placement: b.placement, parameterSources: b.parameterSources,
                       inputs: b.inputs, outputs: b.outputPieces, origin: b.origin)
   }
@@ -218,9 +218,11 @@ public struct SplitGraph: Sendable {
       return e
     }
 
-    mutating func gatherOutputs() {
+    mutating func gatherOutputs() throws(PlanError) {
       for o in g.outputs {
-        let parts = layout[o.value] ?? []
+        // An output that is a graph input itself is written whole and read back.
+        var parts = layout[o.value] ?? []
+        if parts.isEmpty { parts = [Part(device: 0, region: .whole, value: try obtain(o.value, .whole, on: 0))] }
         if parts.count == 1 && parts[0].region == .whole {
           out.outputs.append(Graph.Output(name: o.name, value: parts[0].value))
           outputPieces.append(OutputPiece(name: o.name, output: o.name, region: .whole))
