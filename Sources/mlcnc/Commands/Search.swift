@@ -141,11 +141,12 @@ struct CandidateScorer {
     let (inputName, _) = try TrainingSupport.input(forward)
     try TrainingSupport.check(x: t.train.x, labels: t.train.labels, graph: forward, loss: nil, xFile: t.trainFile, labelsFile: t.trainFile)
     try TrainingSupport.check(x: t.val.x, labels: t.val.labels, graph: forward, loss: nil, xFile: t.valFile, labelsFile: t.valFile)
-    let descriptor = try DeviceProbe.machine([device], file: Caches.factsFile).devices[0]
+    let times = try Pipeline.target([device], facts: Caches.factsFile, times: Caches.timesFile)
+    let descriptor = times.machine.devices[0]
     let cache = ProgramCache(directory: Caches.kernels)
     let session = TrainingSession(source: source, weights: Weights.initialize(forward, seed: seed), loss: nil,
-                                  optimizer: Optimizer(kind: .adam, lr: t.lr), seed: seed, device: device,
-                                  descriptor: descriptor, cache: cache)
+                                  optimizer: Optimizer(kind: .adam, lr: t.lr), seed: seed, devices: [device],
+                                  times: times, strategy: .single, cache: cache)
     var order = Array(0..<t.train.count)
     var rng = SplitMix64(seed: seed ^ 0x5345_4152_4348)
     for _ in 0..<t.epochs {
