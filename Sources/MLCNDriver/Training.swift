@@ -120,6 +120,14 @@ public final class TrainingSession {
     self.cache = cache
   }
 
+  /// One device, planned as `descriptor` describes it (what `mlcnc search` trains with).
+  public convenience init(source: SourceFile, weights: [String: HostTensor], loss: LossKind?, optimizer: Optimizer?,
+                          seed: UInt64, device: CLDevice, descriptor: DeviceDescriptor, cache: ProgramCache) {
+    self.init(source: source, weights: weights, loss: loss, optimizer: optimizer, seed: seed, devices: [device],
+              times: TimeModel(machine: Machine(devices: [descriptor]), kernels: Codegen.reporter()), strategy: .single,
+              cache: cache)
+  }
+
   /// The training graph for a batch size (a data-parallel replica's for its slice).
   public func graph(batch: Int) throws -> Graph {
     switch try stage(batch) {
