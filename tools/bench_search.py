@@ -25,7 +25,8 @@ import time
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MLCNC = os.path.join(ROOT, ".build", "release", "mlcnc")
+# MLCNC_BIN: a copy of the binary, so that a long run survives rebuilding .build/release.
+MLCNC = os.environ.get("MLCNC_BIN", os.path.join(ROOT, ".build", "release", "mlcnc"))
 SPACE = {"kind": "mlcn", "input": [1, 28, 28], "classes": 10, "lanes": [2, 6],
          "conv_filters": [8, 16, 32], "conv_kernel": [5, 7, 9],
          "primary_caps": [4, 8, 16], "primary_dim": [4, 8], "primary_kernel": [5, 6], "primary_stride": [2],

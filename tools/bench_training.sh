@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Training time per epoch on 1 vs 2 PoCL `basic` devices (one core each): mlcn4 with
-# --strategy lanes and lenet with data-parallel, on the first 1,024 images of the MNIST
-# sample (tools/mnist_data.py), batch 32, SGD; the second of 2 epochs is timed (the first
-# builds the kernels). Prints one line per run and the speed-ups (docs/TRAINING.md).
+# Training time per epoch on 1 vs 2 PoCL `basic` devices (one core each), on the first
+# 1,024 images of the MNIST sample (tools/mnist_data.py), batch 32, SGD; the second of 2
+# epochs is timed (the first builds the kernels). Prints one line per run and the
+# speed-ups (docs/TRAINING.md).
+# Usage: tools/bench_training.sh [NET:STRATEGY ...]   (default: mlcn4:lanes
+#        lenet:data-parallel lenet:layerwise mlcn4:layerwise)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${MLCNC:-.build/release/mlcnc}
@@ -17,8 +19,10 @@ epoch() {  # NET DEVICES STRATEGY -> seconds of epoch 2
     --save /tmp/bench-$$.safetensors --json "${extra[@]}" 2>/dev/null | tail -1 |
     python3 -c "import json, sys; print(json.load(sys.stdin)['seconds'])"
 }
-for case in "mlcn4 lanes" "lenet data-parallel"; do
-  set -- $case
+cases=("$@")
+[ ${#cases[@]} -gt 0 ] || cases=(mlcn4:lanes lenet:data-parallel lenet:layerwise mlcn4:layerwise)
+for case in "${cases[@]}"; do
+  set -- ${case/:/ }
   one=$(POCL_DEVICES="basic basic" epoch "$1" 1 single)
   two=$(epoch "$1" 2 "$2")
   python3 -c "print(f'$1: 1 basic device {$one:.2f} s/epoch, 2 basic devices ($2) {$two:.2f} s/epoch, speed-up {$one / $two:.2f}x')"

@@ -33,12 +33,20 @@ public enum TrainingGraph {
     var g = try Compiler.graph(source, options: CompileOptions(batch: batch))
     TrainingMode().run(&g)
     try Verifier.verify(g)
-    do { g = try Autodiff(loss: loss, meanOver: meanOver).differentiate(g) } catch {
-      throw TrainingError("network '\(g.name)': \(error.message)")
+    return try differentiate(g, loss: loss, optimizer: optimizer, meanOver: meanOver)
+  }
+
+  /// Loss, backward and (with `optimizer`) update appended to a training-mode forward graph.
+  /// `verify`: false for a split graph, whose parts hold fewer samples than the batch.
+  static func differentiate(_ forward: Graph, loss: LossKind?, optimizer: Optimizer?, meanOver: Int? = nil,
+                            verify: Bool = true) throws -> Graph {
+    var g: Graph
+    do { g = try Autodiff(loss: loss, meanOver: meanOver).differentiate(forward) } catch {
+      throw TrainingError("network '\(forward.name)': \(error.message)")
     }
     if let optimizer { OptimizerUpdate(optimizer).run(&g) } else { g.outputs += OptimizerUpdate.runningStatistics(g) }
     DeadCodeElimination().run(&g)
-    try Verifier.verify(g)
+    if verify { try Verifier.verify(g) }
     return g
   }
 
@@ -60,37 +68,15 @@ public enum TrainingGraph {
   }
 }
 
-extension TrainingGraph {
-  /// Each node of the training graph `g` on the device of the forward op it comes from
-  /// (`placement` places `forward`'s nodes): a backward, loss or update node carries the
-  /// source location and lane of the forward op it differentiates; anything else goes
-  /// with the first output.
-  public static func placement(_ g: Graph, forward: Graph, placement: [Int]) -> [Int] {
-    var at: [String: Int] = [:]
-    for (i, n) in forward.nodes.enumerated() where !n.op.isHostProvided { at["\(n.location) \(n.lane ?? "")"] = placement[i] }
-    let main = placement[forward.outputs[0].value.index]
-    return g.nodes.map { at["\($0.location) \($0.lane ?? "")"] ?? main }
-  }
-}
-
-/// How a training step uses several devices.
-public enum TrainingStrategy: String, CaseIterable, Sendable {
-  /// The whole step on one device.
-  case single
-  /// Each lane's forward and backward on the device the lane planner gives the lane.
-  case lanes
-  /// The batch split over the devices, each computing its slice's gradients; the
-  /// gradients are summed and one update runs on the first device.
-  case dataParallel = "data-parallel"
-}
-
 /// Runs training steps (or gradient computations) on one or several devices.
 public final class TrainingSession {
   public let source: SourceFile
   public let loss: LossKind?
   public let optimizer: Optimizer?
   public let seed: UInt64
-  public let strategy: TrainingStrategy
+  /// single, data-parallel (a training graph per replica, gradients summed on the host),
+  /// or a planner strategy whose forward plan the training graph follows (lanes, layerwise, ...).
+  public let strategy: Strategy
   /// Every parameter's value by name: weights, optimizer state, running statistics.
   public private(set) var parameters: [String: HostTensor]
   /// Steps taken (each draws its own dropout masks; Adam counts them).
@@ -102,13 +88,15 @@ public final class TrainingSession {
   private var updater: (graph: Graph, executor: Executor)?
 
   private enum Stage {
-    case whole(Graph, Executor)
+    /// One training graph over the devices; `placed` says which of its parameters hold
+    /// regions of the network's (a layer-wise plan).
+    case whole(Graph, Executor, placed: PlacedTraining?)
     /// Per device: the samples, the gradient graph for them and its executor.
     case split([(range: Range<Int>, graph: Graph, executor: Executor)])
   }
 
   public init(source: SourceFile, weights: [String: HostTensor], loss: LossKind?, optimizer: Optimizer?, seed: UInt64,
-              devices: [CLDevice], times: TimeModel, strategy: TrainingStrategy, cache: ProgramCache) {
+              devices: [CLDevice], times: TimeModel, strategy: Strategy, cache: ProgramCache) {
     self.source = source
     self.parameters = weights
     self.loss = loss
@@ -120,28 +108,36 @@ public final class TrainingSession {
     self.cache = cache
   }
 
-  /// One device, planned as `descriptor` describes it (what `mlcnc search` trains with).
-  public convenience init(source: SourceFile, weights: [String: HostTensor], loss: LossKind?, optimizer: Optimizer?,
-                          seed: UInt64, device: CLDevice, descriptor: DeviceDescriptor, cache: ProgramCache) {
-    self.init(source: source, weights: weights, loss: loss, optimizer: optimizer, seed: seed, devices: [device],
-              times: TimeModel(machine: Machine(devices: [descriptor]), kernels: Codegen.reporter()), strategy: .single,
-              cache: cache)
-  }
-
   /// The training graph for a batch size (a data-parallel replica's for its slice).
   public func graph(batch: Int) throws -> Graph {
     switch try stage(batch) {
-    case .whole(let g, _): g
+    case .whole(let g, _, _): g
     case .split(let parts): parts[0].graph
     }
   }
 
-  private func executor(_ g: Graph, placement: [Int], devices: [CLDevice]) throws -> Executor {
-    // State the optimizer adds starts at its initializer (zeros).
-    for (name, t) in Weights.initialize(g, seed: 0) where parameters[name] == nil { parameters[name] = t }
+  private func executor(_ g: Graph, placement: [Int], devices: [CLDevice], placed: PlacedTraining? = nil) throws -> Executor {
+    // State the optimizer adds starts at its initializer (zeros), at the network parameter's shape.
+    for (name, t) in Weights.initialize(g, seed: 0) {
+      if let (full, r) = placed?.region(of: name) {
+        if parameters[full] == nil { parameters[full] = HostTensor(zeros: r.shape) }
+      } else if parameters[name] == nil {
+        parameters[name] = t
+      }
+    }
     let descriptors = devices.map { d in times.machine.devices.first { $0.name == d.name }! }
     let program = KernelProgram.build(g, placement: placement, devices: descriptors)
-    return try Executor(program: program, graph: g, devices: devices, parameters: Weights.bind(parameters, to: g), programs: cache)
+    return try Executor(program: program, graph: g, devices: devices, parameters: bound(g, placed), programs: cache)
+  }
+
+  /// The values of `g`'s parameters: the network's, cut to the regions a split graph holds.
+  private func bound(_ g: Graph, _ placed: PlacedTraining?) -> [ValueID: HostTensor] {
+    var out: [ValueID: HostTensor] = [:]
+    for p in g.parameters {
+      let name = g[p].name
+      if let (full, r) = placed?.region(of: name) { out[p] = parameters[full]?.region(r.region) } else { out[p] = parameters[name] }
+    }
+    return out
   }
 
   private func stage(_ batch: Int) throws -> Stage {
@@ -150,10 +146,7 @@ public final class TrainingSession {
     switch strategy {
     case .single:
       let g = try TrainingGraph.build(source, batch: batch, loss: loss, optimizer: optimizer)
-      s = .whole(g, try executor(g, placement: Array(repeating: 0, count: g.nodes.count), devices: [devices[0]]))
-    case .lanes:
-      let g = try TrainingGraph.build(source, batch: batch, loss: loss, optimizer: optimizer)
-      s = .whole(g, try executor(g, placement: try lanePlacement(g), devices: devices))
+      s = .whole(g, try executor(g, placement: Array(repeating: 0, count: g.nodes.count), devices: [devices[0]]), placed: nil)
     case .dataParallel:
       let k = min(devices.count, batch)
       let ranges = (0..<k).map { i in (i * batch / k) ..< ((i + 1) * batch / k) }
@@ -169,24 +162,24 @@ public final class TrainingSession {
         try Verifier.verify(g)
         updater = (g, try executor(g, placement: Array(repeating: 0, count: g.nodes.count), devices: [devices[0]]))
       }
+    default:
+      // The forward plan (with the training step's memory as the lanes' caps), carried
+      // over to the training graph.
+      let placed = try TrainingGraph.place(source, batch: batch, loss: loss, optimizer: optimizer, strategy: strategy,
+                                           times: times, seed: seed)
+      let index = times.machine.devices.map { d in devices.firstIndex { $0.name == d.name }! }
+      s = .whole(placed.graph, try executor(placed.graph, placement: placed.placement.map { index[$0] }, devices: devices,
+                                            placed: placed), placed: placed)
     }
     stages[batch] = s
     return s
-  }
-
-  /// The lane balancer's plan of the forward graph, carried over to the training graph.
-  private func lanePlacement(_ g: Graph) throws -> [Int] {
-    let forward = try Compiler.graph(source, options: CompileOptions(batch: g.batch))
-    let plan = try Planner.plan(forward, PlanRequest(strategy: .lanes, times: times, seed: seed))
-    let index = plan.devices.map { name in devices.firstIndex { $0.name == name }! }
-    return TrainingGraph.placement(g, forward: forward, placement: try plan.placement(for: forward).map { index[$0] })
   }
 
   /// Device times of every step of the last training step (for `--trace`).
   public func timings() -> [StepTiming] {
     stages.values.flatMap { stage -> [StepTiming] in
       switch stage {
-      case .whole(_, let e): e.timings()
+      case .whole(_, let e, _): e.timings()
       case .split(let parts): parts.flatMap { $0.executor.timings() }
       }
     } + (updater?.executor.timings() ?? [])
@@ -196,7 +189,7 @@ public final class TrainingSession {
   public func deviceUse(batch: Int) throws -> [(device: String, steps: Int)] {
     var count: [String: Int] = [:]
     switch try stage(batch) {
-    case .whole(_, let e):
+    case .whole(_, let e, _):
       for s in e.program.steps where s.label != "copy" { count[e.devices[s.device].name, default: 0] += 1 }
     case .split(let parts):
       for p in parts { count[p.executor.devices[0].name, default: 0] += p.executor.program.steps.count }
@@ -217,14 +210,15 @@ public final class TrainingSession {
     var losses: [Float] = []
     var gradients: [String: HostTensor] = [:]
     switch try stage(batch) {
-    case .whole(let g, let executor):
-      try executor.write(parameters: Weights.bind(parameters, to: g))
-      var inputs = TrainingGraph.masks(g, seed: seed, step: steps)
+    case .whole(let g, let executor, let placed):
+      try executor.write(parameters: bound(g, placed))
+      var inputs = TrainingGraph.masks(placed?.split?.forward ?? g, seed: seed, step: steps)
       inputs[inputName] = x
+      inputs = placed?.cut(inputs) ?? inputs
       inputs[labelsName(g)] = labelTensor
       let out = try executor.run(inputs)
       losses = out["loss"]!.data
-      take(out, into: &gradients)
+      take(out, into: &gradients, placed: placed)
     case .split(let parts):
       // Every replica computes its slice's gradients at the same time (each device's own
       // thread), then the gradients are summed in replica order.
@@ -266,11 +260,22 @@ public final class TrainingSession {
     g.inputs.map { g[$0].name }.last { $0 == "labels" || $0.hasPrefix("labels.") } ?? "labels"
   }
 
-  /// `update:` outputs become the parameters' values; `grad:` outputs are returned.
-  private func take(_ out: [String: HostTensor], into gradients: inout [String: HostTensor]) {
+  /// `update:` outputs become the parameters' values; `grad:` outputs are returned. A
+  /// region of a network parameter (`placed`) goes into its place.
+  private func take(_ out: [String: HostTensor], into gradients: inout [String: HostTensor], placed: PlacedTraining? = nil) {
     for (name, t) in out {
-      if name.hasPrefix("update:") { parameters[String(name.dropFirst(7))] = t }
-      if name.hasPrefix("grad:") { gradients[String(name.dropFirst(5))] = t }
+      let update = name.hasPrefix("update:"), grad = name.hasPrefix("grad:")
+      guard update || grad else { continue }
+      let key = String(name.dropFirst(update ? 7 : 5))
+      if let (full, r) = placed?.region(of: key) {
+        if update { parameters[full]!.place(t, at: r.region) } else {
+          gradients[full, default: HostTensor(zeros: r.shape)].place(t, at: r.region)
+        }
+      } else if update {
+        parameters[key] = t
+      } else {
+        gradients[key] = t
+      }
     }
   }
 

@@ -234,6 +234,7 @@ private struct State {
     let type: TensorType
     do {
       type = try def.infer(inputTypes, &attrs)
+      try def.checkSource(attrs)
     } catch {
       var loc = op.location
       if let p = error.parameter, let l = attrLocs[p] { loc = l }

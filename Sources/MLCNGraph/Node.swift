@@ -18,6 +18,9 @@ public struct Node: Hashable, Sendable {
   /// The lane instance this node belongs to (`L.0`, `solo`), nil outside lanes.
   public var lane: String?
   public var location: SourceLocation
+  /// For a node that differentiation (or the optimizer update) adds: the name of the
+  /// forward node it belongs to, so a training step runs it on that node's device.
+  public var derivedFrom: String?
 
   public init(name: String, op: OpKind, inputs: [ValueID], attributes: Attributes, type: TensorType,
               extraResults: [ResultSpec] = [], lane: String?, location: SourceLocation) {

@@ -35,6 +35,10 @@ public struct PlanRequest: Sendable {
   public var strategy: Strategy
   public var times: TimeModel
   public var seed: UInt64
+  /// What each node of the graph holds on its device when that is more than its own
+  /// results and scratch: for a training step, its share of the training graph (saved
+  /// activations, gradients, optimizer state). The lane balancer caps memory with it.
+  public var nodeBytes: [Int]?
   public init(strategy: Strategy, times: TimeModel, seed: UInt64 = 0) {
     self.strategy = strategy
     self.times = times
@@ -56,7 +60,7 @@ public enum Planner {
     case .dataParallel:
       return try DataParallel.plan(graph, request, analysis)
     case .lanes, .lanesRandom, .lanesExact:
-      let problem = LaneProblem(graph: graph, analysis: analysis, times: request.times)
+      let problem = LaneProblem(graph: graph, analysis: analysis, times: request.times, nodeBytes: request.nodeBytes)
       let placement: [Int]
       switch request.strategy {
       case .lanesRandom:
@@ -77,7 +81,7 @@ public enum Planner {
       return try Layerwise.plan(graph, request, analysis, strategy: .modelParallel, axes: { $0 != 0 })
     case .lanesLayerwise:
       // The lanes plan's devices for the nodes inside lanes; the others searched.
-      let problem = LaneProblem(graph: graph, analysis: analysis, times: request.times)
+      let problem = LaneProblem(graph: graph, analysis: analysis, times: request.times, nodeBytes: request.nodeBytes)
       var b = GreedyBalancer()
       let placement = try problem.solve(&b)
       var fixed: [Int: Int] = [:]

@@ -154,6 +154,6 @@ extension CapsuleOp {
     let g = try b.emit(.capsuleGrad, [grad, x, ValueID(node.index, result: 1)], params: [w], n.attributes,
                        name: b.gradName(x))
     b.accumulate(x, g)
-    b.setParameterGradient(w, ValueID(g.index, result: 1))
+    try b.setParameterGradient(w, ValueID(g.index, result: 1))
   }
 }

@@ -13,7 +13,6 @@ public enum ConcatOp: OpDefinition {
   public static func infer(_ inputs: [TensorType], _ a: inout Attributes) throws(OpError) -> TensorType {
     let first = inputs[0]
     let axis = try canonicalAxis(a.int("axis"), rank: first.rank)
-    guard axis != 0 else { throw OpError("cannot concatenate along axis 0, the batch", parameter: "axis") }
     a["axis"] = .int(axis)
     var shape = first.shape
     for (i, t) in inputs.enumerated().dropFirst() {
@@ -28,6 +27,11 @@ public enum ConcatOp: OpDefinition {
       shape[axis] += t.shape[axis]
     }
     return TensorType(shape)
+  }
+
+  /// Samples are joined on the host, or by the split plans' own nodes (a batch split's parts).
+  public static func checkSource(_ a: Attributes) throws(OpError) {
+    guard a.int("axis") != 0 else { throw OpError("cannot concatenate along axis 0, the batch", parameter: "axis") }
   }
 }
 

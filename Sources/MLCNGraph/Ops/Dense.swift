@@ -49,7 +49,7 @@ extension DenseOp {
       b.accumulate(x, dx)
     }
     let dw = try b.emit(.denseGradParams, [dz, x], ["bias": .bool(params.count > 1)], name: b.gradName(params[0]))
-    b.setParameterGradient(params[0], dw)
-    if params.count > 1 { b.setParameterGradient(params[1], ValueID(dw.index, result: 1)) }
+    try b.setParameterGradient(params[0], dw)
+    if params.count > 1 { try b.setParameterGradient(params[1], ValueID(dw.index, result: 1)) }
   }
 }

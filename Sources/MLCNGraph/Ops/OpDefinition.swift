@@ -165,6 +165,9 @@ public protocol OpDefinition: Sendable {
   /// the nodes computing the gradients of its data operands and trainable parameters
   /// (see Autodiff). Nil: the op is not differentiable.
   static func vjp(_ node: ValueID, _ grad: ValueID, _ b: inout GradientBuilder) throws(OpError)
+  /// Rules of the language beyond type inference, checked on ops written in source (after
+  /// `infer` canonicalised the attributes); graph-internal nodes of the kind may break them.
+  static func checkSource(_ attributes: Attributes) throws(OpError)
 }
 
 extension OpDefinition {
@@ -174,6 +177,7 @@ extension OpDefinition {
   public static var isActivation: Bool { false }
   public static var isView: Bool { false }
   public static var isInternal: Bool { false }
+  public static func checkSource(_ attributes: Attributes) throws(OpError) {}
   public static func vjp(_ node: ValueID, _ grad: ValueID, _ b: inout GradientBuilder) throws(OpError) {
     throw OpError("\(kind.rawValue) has no gradient rule")
   }

@@ -17,9 +17,13 @@ public enum SliceOp: OpDefinition {
   public static func infer(_ inputs: [TensorType], _ a: inout Attributes) throws(OpError) -> TensorType {
     let x = inputs[0]
     let axis = try canonicalAxis(a.int("axis"), rank: x.rank)
-    guard axis != 0 else { throw OpError("cannot slice along axis 0, the batch", parameter: "axis") }
     a["axis"] = .int(axis)
     return try slicedType(x, axis: axis, begin: a.int("begin"), end: a.int("end"))
+  }
+
+  /// Samples are cut on the host, or by the split plans' own nodes (a batch split's parts).
+  public static func checkSource(_ a: Attributes) throws(OpError) {
+    guard a.int("axis") != 0 else { throw OpError("cannot slice along axis 0, the batch", parameter: "axis") }
   }
 
   /// The type of `x` cut to begin ..< end along `axis` (any axis, the batch included).

@@ -47,9 +47,10 @@ public struct GradientBuilder {
     let types = data.map(graph.type(of:))
     let type = try def.infer(types, &attrs)
     let from = graph[current]
-    graph.nodes.append(Node(name: name, op: op, inputs: data + params, attributes: attrs, type: type,
-                            extraResults: def.extraResults(inputs: types, attributes: attrs), lane: from.lane,
-                            location: from.location))
+    var node = Node(name: name, op: op, inputs: data + params, attributes: attrs, type: type,
+                    extraResults: def.extraResults(inputs: types, attributes: attrs), lane: from.lane, location: from.location)
+    node.derivedFrom = from.derivedFrom ?? from.name
+    graph.nodes.append(node)
     return ValueID(graph.nodes.count - 1)
   }
 
@@ -59,9 +60,12 @@ public struct GradientBuilder {
     contributions[v, default: []].append(grad)
   }
 
-  public mutating func setParameterGradient(_ p: ValueID, _ grad: ValueID) {
+  /// Sets the gradient of parameter `p`, or adds to it when another node reads `p` too
+  /// (the parts of a layer split by samples share its weights).
+  public mutating func setParameterGradient(_ p: ValueID, _ grad: ValueID) throws(OpError) {
     guard graph[p].attributes["trainable"] != .bool(false) else { return }
-    parameterGradients[p] = grad
+    guard let earlier = parameterGradients[p] else { parameterGradients[p] = grad; return }
+    parameterGradients[p] = try emit(.add, [earlier, grad], name: unique(graph[p].name + ".grad.sum"))
   }
 
   /// The gradient of `v`: its contributions summed (nil when nothing reached it).

@@ -73,9 +73,12 @@ public struct OptimizerUpdate: Pass {
       }
       let def = op.definition
       let types = [g.type(of: o.value)]
-      out.nodes.append(Node(name: wname + ".next", op: op, inputs: [o.value] + params, attributes: attrs,
-                            type: try! def.infer(types, &attrs), extraResults: def.extraResults(inputs: types, attributes: attrs),
-                            lane: lane, location: wnode.location))
+      var node = Node(name: wname + ".next", op: op, inputs: [o.value] + params, attributes: attrs,
+                      type: try! def.infer(types, &attrs), extraResults: def.extraResults(inputs: types, attributes: attrs),
+                      lane: lane, location: wnode.location)
+      // With the gradient: the update runs where the weight's gradient is computed.
+      node.derivedFrom = g[o.value].derivedFrom
+      out.nodes.append(node)
       let update = ValueID(out.nodes.count - 1)
       outputs.append(Graph.Output(name: "update:" + wname, value: update))
       for (r, state) in params.dropFirst().filter({ out[$0].name != Self.stepParameter }).enumerated() {

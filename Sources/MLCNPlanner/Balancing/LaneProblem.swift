@@ -24,13 +24,16 @@ struct LaneProblem {
   let sets: [[Int]]
   /// setup[s][d]: moving the values set s's lanes read from outside onto device d.
   let setup: [[Double]]
+  /// What each node holds when more than its own results (a training step's share); nil: inference.
+  let nodeBytes: [Int]?
 
   var devices: [DeviceDescriptor] { times.machine.devices }
 
-  init(graph: Graph, analysis: LaneAnalysis, times: TimeModel) {
+  init(graph: Graph, analysis: LaneAnalysis, times: TimeModel, nodeBytes: [Int]? = nil) {
     self.graph = graph
     self.analysis = analysis
     self.times = times
+    self.nodeBytes = nodeBytes
     let machine = times.machine
     let main = machine.mainDevice
     self.main = main
@@ -56,7 +59,7 @@ struct LaneProblem {
           lane.reduce(0.0) { $0 + times.seconds($1, in: graph, device: d) }
             + outBytes.reduce(0.0) { $0 + machine.transferSeconds($1, from: d, to: main) }
         }
-        memory[l] = lane.reduce(0) { $0 + MemoryModel.nodeBytes($1, in: graph, on: machine.devices[main], kernels: times.kernels) }
+        memory[l] = lane.reduce(0) { $0 + Self.bytes($1, graph, nodeBytes, machine.devices[main], times.kernels) }
       }
       setup.append(machine.devices.indices.map { d in
         shared.reduce(0.0) { $0 + machine.transferSeconds(graph.type(of: $1).bytes, from: main, to: d) }
@@ -95,6 +98,11 @@ struct LaneProblem {
     return sets.values.sorted { $0[0] < $1[0] }
   }
 
+  private static func bytes(_ id: ValueID, _ g: Graph, _ nodeBytes: [Int]?, _ device: DeviceDescriptor,
+                            _ kernels: any KernelReporter) -> Int {
+    nodeBytes?[id.index] ?? MemoryModel.nodeBytes(id, in: g, on: device, kernels: kernels)
+  }
+
   func fits(_ l: Int, _ d: Int, _ used: [Int]) -> Bool { used[d] + memory[l] <= devices[d].memoryBytes }
 
   /// Memory of everything outside lanes, all on the main device.
@@ -102,7 +110,7 @@ struct LaneProblem {
     let inLanes = Set(analysis.lanes.flatMap { $0.map(\.index) })
     var used = Array(repeating: 0, count: devices.count)
     for id in graph.ids where !inLanes.contains(id.index) {
-      used[main] += MemoryModel.nodeBytes(id, in: graph, on: devices[main], kernels: times.kernels)
+      used[main] += Self.bytes(id, graph, nodeBytes, devices[main], times.kernels)
     }
     return used
   }
@@ -126,7 +134,8 @@ struct LaneProblem {
     let fitsEmpty = devices.contains { memory[l] <= $0.memoryBytes }
     let why = fitsEmpty ? "no device has that much left once the other lanes are placed" : "that is more than any device has"
     let ops = lane.filter { !graph[$0].op.isHostProvided }
-    return PlanError("lane '\(name)' (\(ops.count) ops from '\(graph[ops.first ?? lane[0]].name)') needs \(ByteCount.format(memory[l])): \(why) (\(free.joined(separator: ", "))); use a smaller --batch or devices with more memory")
+    let needs = nodeBytes == nil ? "needs" : "needs, to train,"
+    return PlanError("lane '\(name)' (\(ops.count) ops from '\(graph[ops.first ?? lane[0]].name)') \(needs) \(ByteCount.format(memory[l])): \(why) (\(free.joined(separator: ", "))); use a smaller --batch or devices with more memory")
   }
 
   /// A device per node from a device per lane.

@@ -31,7 +31,7 @@ struct PlanCommand: ParsableCommand {
   @Option(help: "Seed for lanes-random.") var seed: UInt64 = 0
   @Option(help: "Write the plan as Graphviz DOT to this file.") var dot: String?
   @Option(name: .customLong("json"), help: "Write the plan as JSON to this file (- for stdout).") var jsonPath: String?
-  @Flag(help: "Plan a training step (forward, backward, update; see `mlcnc ir --train`) and report its peak memory per device.")
+  @Flag(help: "Plan a training step (forward, backward, update; see `mlcnc ir --train`) and report its peak memory per device. Lanes are balanced with the training step's memory as each device's cap.")
   var train = false
   @OptionGroup var lossOption: LossOption
   @Option(help: "With --train: the optimizer (sgd or adam).") var optimizer: Optimizer.Kind = .sgd
@@ -116,9 +116,13 @@ extension PlanCommand {
       let update = OptimizerUpdate.standalone(trainable.map { (forward[$0].name, forward[$0].type.shape) }, optimizer: opt, name: "update")
       add(update, Array(repeating: 0, count: update.nodes.count), on: [index[0]])
     } else {
-      let g = try TrainingGraph.build(source, batch: forward.batch, loss: lossOption.loss, optimizer: opt)
-      let placement = TrainingGraph.placement(g, forward: forward, placement: try plan.placement(for: forward))
-      add(g, placement.map { index[$0] }, on: Array(devices.indices))
+      // Planned again for the training step: the lanes get its memory as their caps.
+      let placed = try TrainingGraph.place(source, batch: forward.batch, loss: lossOption.loss, optimizer: opt,
+                                           strategy: Strategy(rawValue: plan.strategy) ?? strategy, times: times, seed: seed)
+      add(placed.graph, placed.placement, on: Array(devices.indices))
+      if let lanes = placed.plan.laneDevices, !lanes.isEmpty {
+        print("lanes of \(forward.name) for training: " + zip(placed.plan.lanes, lanes).map { "\($0.0.first ?? "?") on \($0.1)" }.joined(separator: ", "))
+      }
     }
     print("training step of \(forward.name) (batch \(forward.batch), \(optimizer.rawValue)): strategy \(plan.strategy)")
     for (d, device) in devices.enumerated() {

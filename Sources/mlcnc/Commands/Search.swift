@@ -70,7 +70,10 @@ struct Search: ParsableCommand {
       // Candidates train one per device at the same time: on --devices, else on the default device.
       var training: Training?
       if objectives.contains(.accuracy), let data, let val {
-        training = Training(train: try Dataset.read(data), val: try Dataset.read(val), trainFile: data, valFile: val,
+        // Read once here, so that a bad file stops the search before any candidate runs.
+        _ = try Dataset.read(data)
+        _ = try Dataset.read(val)
+        training = Training(trainFile: data, valFile: val,
                             devices: machine == nil ? target.devices : try realTarget(nil).devices,
                             epochs: epochs, lr: lr)
       }
@@ -93,11 +96,9 @@ struct Search: ParsableCommand {
   }
 }
 
-/// How candidates are trained for the accuracy objective: Adam for `epochs` on `train`,
-/// shuffled per epoch from the search seed, then evaluated on `val`.
+/// How candidates are trained for the accuracy objective: `mlcnc train` with Adam for
+/// `epochs` on `trainFile` (shuffled per epoch from the search seed), evaluated on `valFile`.
 struct Training {
-  var train: Dataset
-  var val: Dataset
   var trainFile: String
   var valFile: String
   var devices: [CLDevice]
@@ -133,36 +134,36 @@ struct CandidateScorer {
     return scores
   }
 
-  /// Trains candidate `c` on `device`, saves its weights in the output folder and returns
-  /// its validation accuracy and the weights' file name.
+  /// Trains candidate `c` on `device` with `mlcnc train` in a process of its own, saves
+  /// its weights in the output folder and returns its validation accuracy and the
+  /// weights' file name. A process per candidate, because PoCL aborts when one process
+  /// releases OpenCL objects from several threads while identical kernels run on another
+  /// device; a failing candidate leaves its log (`<name>.log`) and stops the search.
   func train(_ c: Candidate, _ t: Training, device: CLDevice) throws -> (Double, String) {
-    let source = SourceFile(path: directory.appendingPathComponent("\(c.name).mlcn").path, text: c.source)
-    let forward = try Compiler.graph(source, options: CompileOptions(batch: 1))
-    let (inputName, _) = try TrainingSupport.input(forward)
-    try TrainingSupport.check(x: t.train.x, labels: t.train.labels, graph: forward, loss: nil, xFile: t.trainFile, labelsFile: t.trainFile)
-    try TrainingSupport.check(x: t.val.x, labels: t.val.labels, graph: forward, loss: nil, xFile: t.valFile, labelsFile: t.valFile)
-    let times = try Pipeline.target([device], facts: Caches.factsFile, times: Caches.timesFile)
-    let descriptor = times.machine.devices[0]
-    let cache = ProgramCache(directory: Caches.kernels)
-    let session = TrainingSession(source: source, weights: Weights.initialize(forward, seed: seed), loss: nil,
-                                  optimizer: Optimizer(kind: .adam, lr: t.lr), seed: seed, devices: [device],
-                                  times: times, strategy: .single, cache: cache)
-    var order = Array(0..<t.train.count)
-    var rng = SplitMix64(seed: seed ^ 0x5345_4152_4348)
-    for _ in 0..<t.epochs {
-      for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
-      for start in stride(from: 0, to: order.count, by: batch) {
-        let (x, labels) = t.train.batch(order[start..<min(start + batch, order.count)])
-        _ = try session.step(x: x, inputName: inputName, labels: labels)
-      }
+    let network = directory.appendingPathComponent("\(c.name).mlcn").path
+    let file = "\(c.name).safetensors", log = directory.appendingPathComponent("\(c.name).log").path
+    try writeText(c.source, to: network)
+    guard FileManager.default.createFile(atPath: log, contents: nil), let logHandle = FileHandle(forWritingAtPath: log) else {
+      throw SearchError("\(log): cannot create the candidate's training log")
     }
-    let weights = session.weights(for: forward)
-    let result = try Evaluator(source: source, loss: nil, device: device, descriptor: descriptor, cache: cache)
-      .evaluate(t.val, inputName: inputName, weights: weights, batch: max(batch, 32))
-    let file = "\(c.name).safetensors"
-    try Safetensors.write(TensorFile(tensors: weights, metadata: ["network": forward.name, "trained_by": "mlcnc search"]),
-                          to: directory.appendingPathComponent(file).path)
-    return (result.accuracy, file)
+    defer { try? logHandle.close() }
+    let process = Process()
+    process.executableURL = Bundle.main.executableURL
+    process.arguments = ["train", network, "--data", t.trainFile, "--val", t.valFile, "--epochs", "\(t.epochs)",
+                         "--batch", "\(batch)", "--optimizer", "adam", "--lr", "\(t.lr)", "--seed", "\(seed)",
+                         "--devices", device.name, "--save", directory.appendingPathComponent(file).path, "--json"]
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = logHandle
+    do { try process.run() } catch { throw SearchError("cannot start mlcnc train for candidate \(c.name): \(error.localizedDescription)") }
+    let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    let epochs = printed.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    guard process.terminationStatus == 0, let accuracy = epochs.last?["val_accuracy"] as? Double else {
+      let why = (try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").suffix(3).joined(separator: "\n") ?? ""
+      throw SearchError("candidate \(c.name) (\(network)): training failed (exit \(process.terminationStatus)); see \(log):\n\(why)")
+    }
+    return (accuracy, file)
   }
 
   /// Median of 3 timed runs of the lanes plan on the devices (after one warm-up).

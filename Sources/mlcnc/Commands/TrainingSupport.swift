@@ -20,26 +20,14 @@ struct LossOption: ParsableArguments {
 }
 
 enum TrainingSupport {
-  /// The devices of `--devices` and how a training step uses them: lanes strategies run
-  /// each lane's forward and backward on its device; data-parallel (also the default for
-  /// several devices) splits the batch. `eval` uses the first device.
-  static func target(_ options: DeviceOptions) throws -> (devices: [CLDevice], times: TimeModel, strategy: TrainingStrategy) {
+  /// The devices of `--devices` and how a training step uses them: data-parallel (the
+  /// default for several devices) splits the batch; any other strategy plans the forward
+  /// graph (lanes, layerwise, ...) and runs each backward and update node with its forward
+  /// node. `eval` uses the first device.
+  static func target(_ options: DeviceOptions) throws -> (devices: [CLDevice], times: TimeModel, strategy: Strategy) {
     let target = try realTarget(options.devices)
-    // An if-chain rather than a switch: strategies added later (layerwise) get a clear
-    // message until training supports them.
-    let strategy: TrainingStrategy
-    let s = options.strategy ?? .auto
-    if s == .auto {
-      strategy = target.devices.count > 1 ? .dataParallel : .single
-    } else if s == .single {
-      strategy = .single
-    } else if s == .dataParallel {
-      strategy = .dataParallel
-    } else if [.lanes, .lanesRandom, .lanesExact].contains(s) {
-      strategy = .lanes
-    } else {
-      throw ValidationError("training supports --strategy single, lanes and data-parallel, not \(s.rawValue)")
-    }
+    var strategy = options.strategy ?? .auto
+    if strategy == .auto { strategy = target.devices.count > 1 ? .dataParallel : .single }
     return (target.devices, target.times, strategy)
   }
 

@@ -56,7 +56,7 @@ extension BatchNormTrainOp {
     let g = try b.emit(.batchnormGrad, [grad, x, ValueID(node.index, result: 1), ValueID(node.index, result: 2)],
                        params: [params[0]], name: b.gradName(x))
     b.accumulate(x, g)
-    b.setParameterGradient(params[0], ValueID(g.index, result: 1))
-    b.setParameterGradient(params[1], ValueID(g.index, result: 2))
+    try b.setParameterGradient(params[0], ValueID(g.index, result: 1))
+    try b.setParameterGradient(params[1], ValueID(g.index, result: 2))
   }
 }

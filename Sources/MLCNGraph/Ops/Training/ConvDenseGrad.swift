@@ -117,7 +117,7 @@ extension GradientBuilder {
     var attrs = window
     attrs["bias"] = .bool(params.count > 1)
     let dw = try emit(.conv2dGradParams, [dz, x], attrs, name: gradName(params[0]))
-    setParameterGradient(params[0], dw)
-    if params.count > 1 { setParameterGradient(params[1], ValueID(dw.index, result: 1)) }
+    try setParameterGradient(params[0], dw)
+    if params.count > 1 { try setParameterGradient(params[1], ValueID(dw.index, result: 1)) }
   }
 }
