@@ -3,21 +3,6 @@
 // 737 KB for CapsNet) stay in that core's cache across the iterations.
 // -D: N I J D DIN MR NR ITERS
 
-#if NR == 4
-typedef float4 vec;
-#define VLOAD vload4
-#define VSTORE vstore4
-#elif NR == 8
-typedef float8 vec;
-#define VLOAD vload8
-#define VSTORE vstore8
-#elif NR == 16
-typedef float16 vec;
-#define VLOAD vload16
-#define VSTORE vstore16
-#else
-#error NR must be 4, 8 or 16
-#endif
 #define JD (J * D)
 #define JB ((JD + NR - 1) / NR)
 

@@ -6,7 +6,5 @@ __kernel void concat_copy(__global const float* restrict src, __global float* re
                           const int count) {
   const int i = get_global_id(0);
   if (i >= count) return;
-  const int block = part * inner;
-  const int o = i / block, r = i % block;
-  dst[(size_t)o * total * inner + offset * inner + r] = src[i];
+  dst[block_index(i, part, total, offset, inner)] = src[i];
 }

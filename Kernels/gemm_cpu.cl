@@ -6,21 +6,6 @@
 // than sharing A rows and streaming B.
 // -D: M N K MR NR HAS_BIAS ACT_EXPR
 // global: (ceil(M/MR), ceil(N/NR)), local: (1, 1)
-#if NR == 4
-typedef float4 vec;
-#define VLOAD vload4
-#define VSTORE vstore4
-#elif NR == 8
-typedef float8 vec;
-#define VLOAD vload8
-#define VSTORE vstore8
-#elif NR == 16
-typedef float16 vec;
-#define VLOAD vload16
-#define VSTORE vstore16
-#else
-#error NR must be 4, 8 or 16
-#endif
 #define KU 4
 
 __kernel void gemm_cpu(__global const float* restrict a, __global const float* restrict b,

@@ -9,7 +9,10 @@ For each target (a machine file, or real devices such as 2 PoCL `basic` devices)
      median of timed runs on the devices (as `mlcnc search` measures candidates);
   2. `mlcnc search` runs with objectives accuracy, latency and balance;
   3. the report lists the front and, for the front's networks at mlcn4's latency or
-     lower, their accuracy beside mlcn4's and their lane balance (max / mean busy).
+     lower, their accuracy beside mlcn4's and their lane balance (max / mean busy): as
+     the lanes plan predicts it, and on real devices also as measured (each device's
+     kernel time in a `--trace` of one batch);
+  4. the chosen network: the most accurate of those whose balance is at most 1.1.
 
 Usage: tools/bench_search.py [--train N] [--val N] [--population P] [--generations G]
        [--epochs E] [--out DIR] [--targets machine,devices]
@@ -43,6 +46,22 @@ def mlcnc(args, env_devices=None):
     return r.stdout
 
 
+def measured_balance(network, x, out):
+    """max / mean of the devices' kernel time in a trace of one batch (lanes plan)."""
+    trace = os.path.join(out, "trace.json")
+    mlcnc(["run", network, "--input", f"x={x}", "--devices", "all", "--strategy", "lanes", "--repeat", "3",
+           "--trace", trace], "basic basic")
+    events = json.load(open(trace))
+    events = events["traceEvents"] if isinstance(events, dict) else events
+    names = {(e["pid"], e["tid"]): e["args"]["name"] for e in events if e.get("ph") == "M" and e.get("name") == "thread_name"}
+    busy = {}
+    for e in events:
+        name = names.get((e.get("pid"), e.get("tid")), "")
+        if e.get("ph") == "X" and name.startswith("device ") and " " not in name[len("device "):]:
+            busy[name] = busy.get(name, 0.0) + e["dur"]
+    return max(busy.values()) / (sum(busy.values()) / len(busy)) if busy else float("nan")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--train", type=int, default=1000, help="training images (the first N of train.npz)")
@@ -53,7 +72,7 @@ def main():
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--lr", type=float, default=0.003)
     p.add_argument("--out", default=os.path.join(ROOT, ".build", "bench-search"))
-    p.add_argument("--targets", default="machine,devices")
+    p.add_argument("--targets", default="devices,machine", help="comma-separated: devices, machine")
     a = p.parse_args()
     os.makedirs(a.out, exist_ok=True)
     mnist = os.path.join(ROOT, ".build", "mnist")
@@ -77,18 +96,21 @@ def main():
           f"validation accuracy {mlcn4_accuracy:.4f}\n")
 
     targets = []
-    if "machine" in a.targets:
-        targets.append(("graphs/machines/cpu_two_gpus.json", ["--machine", os.path.join(ROOT, "graphs", "machines", "cpu_two_gpus.json")], None))
-    if "devices" in a.targets:
-        targets.append(("2 PoCL basic devices", ["--devices", "all"], "basic basic"))
+    for choice in a.targets.split(","):
+        if choice == "machine":
+            targets.append(("graphs/machines/cpu_two_gpus.json", ["--machine", os.path.join(ROOT, "graphs", "machines", "cpu_two_gpus.json")], None))
+        elif choice == "devices":
+            targets.append(("2 PoCL basic devices", ["--devices", "all"], "basic basic"))
+        else:
+            sys.exit(f"unknown target {choice!r} (machine, devices)")
+    x = os.path.join(a.out, "x.npy")
+    np.save(x, t["x"][:a.batch])
     for name, where, devices in targets:
         if devices is None:
             plan = json.loads(mlcnc(["plan", os.path.join(ROOT, "graphs", "mlcn4.mlcn"), "--batch", str(a.batch)] + where
                                     + ["--strategy", "lanes", "--json", "-"]))
             mlcn4_latency = plan["predicted_seconds"]
         else:
-            x = os.path.join(a.out, "x.npy")
-            np.save(x, t["x"][:a.batch])
             run = json.loads(mlcnc(["run", os.path.join(ROOT, "graphs", "mlcn4.mlcn"), "--input", f"x={x}", "--devices", "all",
                                     "--strategy", "lanes", "--repeat", "3", "--json"], devices))
             mlcn4_latency = run["seconds_per_batch"]
@@ -103,14 +125,28 @@ def main():
         print(f"`mlcnc search` with population {a.population}, {a.generations} generations, objectives accuracy, latency, "
               f"balance: {time.time() - start:.0f} s. mlcn4 there: latency {mlcn4_latency * 1000:.3f} ms per batch of {a.batch}"
               f" ({'predicted, lanes plan' if devices is None else 'measured, median of 3'}).\n")
-        print("| network | accuracy | latency ms | balance | vs mlcn4 |")
-        print("|---|---|---|---|---|")
+        measured = devices is not None
+        print("| network | accuracy | latency ms | balance (predicted) |" + (" balance (measured) |" if measured else "") + " vs mlcn4 |")
+        print("|---|---|---|---|" + ("---|" if measured else "") + "---|")
+        chosen = None
         for e in sorted(front, key=lambda e: e["latency_seconds"]):
-            note = ""
+            note, m = "", ""
             if e["latency_seconds"] <= mlcn4_latency:
                 note = f"{(e['accuracy'] - mlcn4_accuracy) * 100:+.1f} points at {e['latency_seconds'] / mlcn4_latency:.2f}x its latency"
-            print(f"| {e['network']} | {e['accuracy']:.4f} | {e['latency_seconds'] * 1000:.3f} | {e['balance']:.3f} | {note} |")
+                if e["balance"] <= 1.1 and (chosen is None or e["accuracy"] > chosen["accuracy"]):
+                    chosen = e
+            if measured:
+                e["measured_balance"] = measured_balance(os.path.join(out, e["network"]), x, a.out)
+                m = f" {e['measured_balance']:.3f} |"
+            print(f"| {e['network']} | {e['accuracy']:.4f} | {e['latency_seconds'] * 1000:.3f} | {e['balance']:.3f} |{m} {note} |")
         print()
+        if chosen:
+            print(f"Chosen: {chosen['network']}, the most accurate front network at mlcn4's latency or lower with balance at most 1.1: "
+                  f"accuracy {chosen['accuracy']:.4f} against mlcn4's {mlcn4_accuracy:.4f} "
+                  f"({(chosen['accuracy'] - mlcn4_accuracy) * 100:+.1f} points), latency {chosen['latency_seconds'] / mlcn4_latency:.2f}x "
+                  f"mlcn4's, balance {chosen['balance']:.3f} predicted" + (f", {chosen['measured_balance']:.3f} measured" if measured else "") + ".\n")
+        else:
+            print("No front network at mlcn4's latency or lower has a balance of at most 1.1.\n")
 
 
 if __name__ == "__main__":
