@@ -93,9 +93,9 @@ struct PlanCommand: ParsableCommand {
 }
 
 extension PlanCommand {
-  /// The training step's memory: with a batch split, every device holds a replica's
-  /// training graph for its slice (the first also the update); otherwise the training
-  /// graph placed as the plan places its forward ops.
+  /// The training step's memory: data-parallel, every device holds a replica's training
+  /// graph for its slice (the first also the update); otherwise the training graph placed
+  /// as the plan places its forward ops.
   func reportTraining(_ source: SourceFile, _ forward: Graph, _ plan: Plan, _ times: TimeModel) throws {
     let opt = Optimizer(kind: optimizer, momentum: momentum)
     let devices = times.machine.devices
@@ -107,7 +107,9 @@ extension PlanCommand {
       for (i, d) in subset.enumerated() { peak[d] += reused[i]; whole[d] += all[i] }
     }
     let index = plan.devices.map { name in devices.firstIndex { $0.name == name }! }
-    if let split = try plan.batchSplit(for: forward) {
+    // Data-parallel training runs a training graph per replica; any other plan (a
+    // layer-wise one included) is followed by one training graph over the devices.
+    if plan.strategy == Strategy.dataParallel.rawValue, let split = try plan.batchSplit(for: forward) {
       for part in split {
         let g = try TrainingGraph.build(source, batch: part.range.count, loss: lossOption.loss, optimizer: nil, meanOver: forward.batch)
         add(g, Array(repeating: 0, count: g.nodes.count), on: [devices.firstIndex { $0.name == part.device }!])
