@@ -7,7 +7,8 @@
 //     xent a final softmax is left out: the loss reads the logits).
 //  2. The whole training graph; each forward node's share of it (its saved results, its
 //     backward nodes, its weights' gradients and optimizer state) becomes the planner's
-//     `nodeBytes`, so the lane balancer caps each device with what training needs.
+//     `nodeBytes`, so the lane balancer caps each device with what training needs; the
+//     layer-wise searches charge the gradient all-reduce of weights a split replicates.
 //  3. The forward plan. A plan that splits ops (layer-wise) is expanded into a split
 //     graph; its parameter regions get names of their own (`w[axis 0 0..<8]`), split
 //     outputs are gathered for the loss, and that graph is differentiated: the parts'
@@ -106,6 +107,7 @@ extension TrainingGraph {
     // 2.
     let whole = try differentiate(forward, loss: kind, optimizer: optimizer)
     var request = PlanRequest(strategy: strategy, times: times, seed: seed)
+    request.training = true
     let machine = times.machine
     request.nodeBytes = bytesPerForwardNode(whole, forward: forward, device: machine.devices[machine.mainDevice],
                                             kernels: times.kernels)

@@ -39,6 +39,10 @@ public struct PlanRequest: Sendable {
   /// results and scratch: for a training step, its share of the training graph (saved
   /// activations, gradients, optimizer state). The lane balancer caps memory with it.
   public var nodeBytes: [Int]?
+  /// Plans a training step: the layer-wise searches charge the gradient synchronisation
+  /// of parameters a split replicates (a ring all-reduce per step).
+  public var training = false
+  var gradientSync: any GradientSync { training ? RingAllReduce() : NoGradientSync() }
   public init(strategy: Strategy, times: TimeModel, seed: UInt64 = 0) {
     self.strategy = strategy
     self.times = times
@@ -76,9 +80,9 @@ public enum Planner {
       try MemoryValidator.check(graph, placement: placement, times: request.times)
       return placed(graph, request, request.strategy, placement, analysis)
     case .layerwise:
-      return try Layerwise.plan(graph, request, analysis)
+      return try Layerwise.plan(graph, request, analysis, sync: request.gradientSync)
     case .modelParallel:
-      return try Layerwise.plan(graph, request, analysis, strategy: .modelParallel, axes: { $0 != 0 })
+      return try Layerwise.plan(graph, request, analysis, strategy: .modelParallel, axes: { $0 != 0 }, sync: request.gradientSync)
     case .lanesLayerwise:
       // The lanes plan's devices for the nodes inside lanes; the others searched.
       let problem = LaneProblem(graph: graph, analysis: analysis, times: request.times, nodeBytes: request.nodeBytes)
@@ -86,7 +90,7 @@ public enum Planner {
       let placement = try problem.solve(&b)
       var fixed: [Int: Int] = [:]
       for lane in analysis.lanes { for id in lane where !graph[id].op.isHostProvided { fixed[id.index] = placement[id.index] } }
-      return try Layerwise.plan(graph, request, analysis, strategy: .lanesLayerwise, fixed: fixed)
+      return try Layerwise.plan(graph, request, analysis, strategy: .lanesLayerwise, fixed: fixed, sync: request.gradientSync)
     case .auto:
       var candidates: [Plan] = []
       var firstError: PlanError?

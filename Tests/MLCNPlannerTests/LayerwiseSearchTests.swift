@@ -176,3 +176,18 @@ func randomNetwork(_ seed: UInt64, layers: Int) -> String {
   // Split by units: each device holds its own rows of the weight, nothing to synchronise.
   #expect(training.seconds(id, units) == inference.seconds(id, units))
 }
+
+@Test func trainingPlansChargeTheGradientAllReduce() throws {
+  // A dense layer with a large weight and a small batch, over a slow link: splitting the
+  // samples replicates 4 MiB of weights, which a training step must all-reduce.
+  let g = try graph("network t\ninput x: [N, 1024]\ny = dense(x, units=1024)\noutput y\n", batch: 8)
+  let m = Machine(devices: [cpu, DeviceDescriptor(name: "cpu1", kind: .cpu, gflops: 100, bandwidthGBs: 20, memoryBytes: 8 << 30)],
+                  defaultLink: LinkModel(bandwidthGBs: 1, latencySeconds: 0))
+  var request = PlanRequest(strategy: .layerwise, times: TimeModel(machine: m))
+  let inference = try Planner.plan(g, request)
+  request.training = true
+  let training = try Planner.plan(g, request)
+  let op = { (p: Plan) in p.ops.first { $0.name == "y" }! }
+  #expect(op(inference).parts?.first?.axis == 0)
+  #expect(op(training).parts?.first?.axis != 0)
+}
