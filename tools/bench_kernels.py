@@ -116,10 +116,7 @@ def make_weights(net, batch, seed, tmp):
 def torch_nets():
     import torch
     import torch.nn.functional as F
-
-    def squash(s):
-        n2 = (s * s).sum(-1, keepdim=True)
-        return s * (n2 / (1 + n2)) / torch.sqrt(n2 + 1e-7)
+    from torch_ref import route, squash
 
     def primary_caps(x, w, b, caps, dim, stride):
         y = F.conv2d(x, w, b, stride=stride)
@@ -131,13 +128,7 @@ def torch_nets():
         n, i, din = x.shape
         _, j, d, _ = w.shape
         u = torch.bmm(x.transpose(0, 1), w.reshape(i, j * d, din).transpose(1, 2)).view(i, n, j, d).transpose(0, 1)
-        b = torch.zeros(n, i, j)
-        for r in range(routing):
-            c = torch.softmax(b, dim=2)
-            v = squash(torch.einsum("nij,nijd->njd", c, u))
-            if r < routing - 1:
-                b = b + torch.einsum("nijd,njd->nij", u, v)
-        return v
+        return route(u, routing)
 
     class Net(torch.nn.Module):
         def __init__(self, weights, body):

@@ -81,15 +81,19 @@ def pool(x, p, mode):
     return sums / counts
 
 
-def capsule(x, w, routing):
-    u = torch.einsum("ijdk,nik->nijd", w, x)
-    b = torch.zeros(u.shape[:3], dtype=x.dtype)
+def route(u, routing):
+    """Dynamic routing of predictions u [N, I, J, D]: the class capsules v [N, J, D]."""
+    b = torch.zeros(u.shape[:3], dtype=u.dtype)
     for r in range(routing):
         c = torch.softmax(b, dim=2)
         v = squash(torch.einsum("nij,nijd->njd", c, u))
         if r < routing - 1:
             b = b + torch.einsum("nijd,njd->nij", u, v)
     return v
+
+
+def capsule(x, w, routing):
+    return route(torch.einsum("ijdk,nik->nijd", w, x), routing)
 
 
 def forward(g, W, x, train, state, mask):
