@@ -33,6 +33,31 @@ enum LayerwiseSupport {
     return try SplitRunner(executor: executor, split: split).run(inputs)
   }
 
+  /// A network at `batch` with seeded weights and inputs, and its outputs run whole on
+  /// one device: what every split of it must reproduce.
+  struct Case {
+    let graph: Graph
+    let weights: [String: HostTensor]
+    let inputs: [String: HostTensor]
+    let cache = ProgramCache(directory: nil)
+    /// Every node whole on device 0.
+    let whole: [Configuration]
+    let expected: [String: HostTensor]
+
+    init(_ text: String, path: String, batch: Int, weightSeed: UInt64, inputSeed: UInt64) throws {
+      graph = try Compiler.graph(MLCNFrontend.SourceFile(path: path, text: text), options: CompileOptions(batch: batch))
+      weights = Weights.initialize(graph, seed: weightSeed)
+      inputs = LayerwiseSupport.input(graph, seed: inputSeed)
+      whole = graph.ids.map { _ in Configuration.whole(0) }
+      expected = try LayerwiseSupport.run(graph, whole, devices: try LayerwiseSupport.devices(1), weights: weights,
+                                          inputs: inputs, cache: cache)
+    }
+
+    func run(_ configurations: [Configuration], devices: [CLDevice]) throws -> [String: HostTensor] {
+      try LayerwiseSupport.run(graph, configurations, devices: devices, weights: weights, inputs: inputs, cache: cache)
+    }
+  }
+
   /// Unequal parts of `extent` (whole `unit`s) over `parts` devices: the first gets the most.
   static func ranges(_ extent: Int, unit: Int, parts: Int) -> [Range<Int>] {
     let units = extent / unit
@@ -73,24 +98,20 @@ let splitCases: [(name: String, text: String)] = OpKind.callable.map { op in
 @Test(arguments: splitCases.map(\.name))
 func everySplitOfEveryOpMatchesTheWholeOp(_ name: String) throws {
   let text = splitCases.first { $0.name == name }!.text
-  let g = try Compiler.graph(MLCNFrontend.SourceFile(path: "\(name).mlcn", text: text), options: CompileOptions(batch: 5))
-  let weights = Weights.initialize(g, seed: 3)
-  let inputs = LayerwiseSupport.input(g, seed: 5)
-  let cache = ProgramCache(directory: nil)
-  let whole = g.ids.map { _ in Configuration.whole(0) }
-  let one = try LayerwiseSupport.run(g, whole, devices: try LayerwiseSupport.devices(1), weights: weights, inputs: inputs, cache: cache)
+  let c = try LayerwiseSupport.Case(text, path: "\(name).mlcn", batch: 5, weightSeed: 3, inputSeed: 5)
+  let g = c.graph
   var tried = 0
   for count in [2, 3] {
     let devices = try LayerwiseSupport.devices(count)
     for id in g.ids where !g[id].op.isHostProvided {
       for (axis, unit) in SplitRules.axes(id, in: g) where g[id].type.shape[axis] / unit >= count {
-        var configurations = whole
+        var configurations = c.whole
         // The node split; its readers stay whole on the last device, so the parts are gathered there.
         configurations = configurations.map { _ in .whole(count - 1) }
         configurations[id.index] = Configuration(axis: axis, devices: Array(0..<count),
                                                  ranges: LayerwiseSupport.ranges(g[id].type.shape[axis], unit: unit, parts: count))
-        let got = try LayerwiseSupport.run(g, configurations, devices: devices, weights: weights, inputs: inputs, cache: cache)
-        for (out, expected) in one {
+        let got = try c.run(configurations, devices: devices)
+        for (out, expected) in c.expected {
           let cmp = TestSupport.compare(got[out]!, expected, rtol: 1e-5)
           #expect(cmp.ok, "\(name): '\(g[id].name)' split along axis \(axis) over \(count) devices: \(cmp)")
         }
@@ -142,24 +163,20 @@ func cpuDescriptor(_ name: String) -> DeviceDescriptor {
     y = length(v)
     output y
     """
-  let g = try Compiler.graph(MLCNFrontend.SourceFile(path: "t.mlcn", text: text), options: CompileOptions(batch: 4))
-  let weights = Weights.initialize(g, seed: 4)
-  let inputs = LayerwiseSupport.input(g, seed: 6)
-  let cache = ProgramCache(directory: nil)
-  let whole = g.ids.map { _ in Configuration.whole(0) }
-  let one = try LayerwiseSupport.run(g, whole, devices: try LayerwiseSupport.devices(1), weights: weights, inputs: inputs, cache: cache)
+  let c = try LayerwiseSupport.Case(text, path: "t.mlcn", batch: 4, weightSeed: 4, inputSeed: 6)
+  let g = c.graph
   let model = LayerwiseCostModel(graph: g, times: TimeModel(machine: Machine(devices: [cpuDescriptor("d0"), cpuDescriptor("d1")]),
                                                             kernels: Codegen.reporter()))
   let devices = try LayerwiseSupport.devices(2)
   var rng = SplitMix64(seed: 21)
   for trial in 0..<8 {
-    var configurations = whole
+    var configurations = c.whole
     for id in g.ids where !g[id].op.isHostProvided {
       let options = model.configurations(of: id)
       configurations[id.index] = options[Int(rng.next() % UInt64(options.count))]
     }
-    let got = try LayerwiseSupport.run(g, configurations, devices: devices, weights: weights, inputs: inputs, cache: cache)
-    let cmp = TestSupport.compare(got["y"]!, one["y"]!, rtol: 1e-5)
+    let got = try c.run(configurations, devices: devices)
+    let cmp = TestSupport.compare(got["y"]!, c.expected["y"]!, rtol: 1e-5)
     let described = g.ids.filter { !g[$0].op.isHostProvided }.map { "\(g[$0].name): \(configurations[$0.index])" }
     #expect(cmp.ok, "trial \(trial): \(cmp)\n\(described.joined(separator: "\n"))")
   }
